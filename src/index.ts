@@ -1,0 +1,17 @@
+/**
+ * resnet-noise-stability: theory and Monte-Carlo checks of why identity connections make residual
+ * nets more noise-stable than plain nets.
+ */
+export { DEFAULT_PARAMS, PARAM_NAMES, resolveParams } from './params.js';
+export type { ModelParams, ParamName } from './params.js';
+export { integrate } from '../theory/quadrature.js';
+export type { QuadratureOptions, QuadratureResult } from '../theory/quadrature.js';
+export { fitLogisticExponent, phi, phiExact, phiLogistic } from '../theory/phi.js';
+export type { FitMeasure, FitOptions, FitResult } from '../theory/phi.js';
+export {
+  SIGMA_FORMS,
+  dominanceRatio,
+  effectivePathCount,
+  expectedSigma,
+} from '../theory/expected-sigma.js';
+export type { ExpectedSigmaOptions, SigmaForm } from '../theory/expected-sigma.js';

@@ -1,0 +1,89 @@
+/**
+ * Closed forms for E[sigma], the expected fraction of dominant gradient flows of a residual net
+ * in the random-matrix model (see src/params.ts), to first order in eps.
+ */
+import { type ModelParams, resolveParams } from '../src/params.js';
+
+/**
+ * Named closed forms:
+ * - 'paper': the source paper's final formula, which uses the p = 1 dominance ratio for every p;
+ * - 'general-p': the same derivation kept at general p, with the effective path count p'.
+ */
+export type SigmaForm = 'paper' | 'general-p';
+
+export const SIGMA_FORMS: readonly SigmaForm[] = ['paper', 'general-p'];
+
+/** Options of {@link expectedSigma}. */
+export interface ExpectedSigmaOptions {
+  /** Which closed form (default 'paper'). */
+  form?: SigmaForm;
+  /** Exponent of the logistic approximation of phi (default 1.2). */
+  c?: number;
+}
+
+/**
+ * p' = p^2 (1 - p^(2k)) / (1 - p^2), written as the finite sum p^2 * sum_{j<k} p^(2j) so that
+ * p = 1 (where it equals k) needs no limit.
+ */
+export function effectivePathCount(p: number, k: number): number {
+  let sum = 0;
+  let power = 1;
+  for (let j = 0; j < k; j++) {
+    sum += power;
+    power *= p * p;
+  }
+  return p * p * sum;
+}
+
+/**
+ * The dominance ratio r = sd(diagonal flow) / sd(sum of off-diagonal flows) of the chosen form.
+ *
+ * - 'paper':     r = sqrt(1 + k eps^2 sA^2) / (eps sqrt(k (n - 1)) sA)
+ * - 'general-p': r = sqrt(1 / (eps^2 (n - 1) p' sA^2) + k / ((n - 1) p'))
+ *
+ * Both are Infinity when eps = 0 (no noise: the identity path always dominates) and agree at
+ * p = 1, where p' = k.
+ */
+export function dominanceRatio(params: ModelParams, form: SigmaForm): number {
+  const { n, L, l, p, eps, sigmaA: sA } = params;
+  const k = L - l;
+  if (eps === 0) return Infinity;
+  if (form === 'paper') {
+    return Math.sqrt(1 + k * eps * eps * sA * sA) / (eps * Math.sqrt(k * (n - 1)) * sA);
+  }
+  const pPrime = effectivePathCount(p, k);
+  if (pPrime === 0) return Infinity;
+  return Math.sqrt(1 / (eps * eps * (n - 1) * pPrime * sA * sA) + k / ((n - 1) * pPrime));
+}
+
+/**
+ * Closed-form E[sigma] for residual nets, E[sigma] ~ p^k / (1 + r^-c) with k = L - l: the
+ * probability p^k that every mask on the diagonal path is open, times the logistic approximation
+ * of phi(r) that the diagonal flow beats the sum of the others.
+ *
+ * Accuracy against 100K-trial simulation: within 0.002 at the defaults and at p = 1; the form
+ * ignores paths that a closed mask breaks, so it underestimates E[sigma] at small p (by about
+ * 0.05 at p = 0.2). sigmaV has no effect: sigma is invariant to scaling V.
+ *
+ * @param params - model parameters; missing ones take the defaults of DEFAULT_PARAMS
+ * @throws RangeError or TypeError naming the parameter when a value is invalid
+ */
+export function expectedSigma(
+  params: Partial<ModelParams> = {},
+  options: ExpectedSigmaOptions = {},
+): number {
+  const resolved = resolveParams(params);
+  const form = options.form ?? 'paper';
+  const c = options.c ?? 1.2;
+  if (!SIGMA_FORMS.includes(form)) {
+    throw new RangeError(`form must be one of ${SIGMA_FORMS.join(', ')}, got ${String(form)}`);
+  }
+  if (typeof c !== 'number' || !Number.isFinite(c) || c <= 0) {
+    throw new RangeError(`c must be a finite number > 0, got ${c}`);
+  }
+
+  const k = resolved.L - resolved.l;
+  const pathOpen = Math.pow(resolved.p, k);
+  const r = dominanceRatio(resolved, form);
+  return pathOpen / (1 + Math.pow(r, -c));
+}
