@@ -1,0 +1,287 @@
+/**
+ * The CPU kernel of the Monte-Carlo engine: one block of trials of the random-matrix model in,
+ * per-layer sums of dominant-flow counts out.
+ *
+ * For one trial, with k = L - l factors, Theta = F_{l+1} F_{l+2} ... F_L V where
+ * F_m = K_m^T S_m. The kernel builds the product from the top layer down,
+ *
+ *     Q_L = F_L V,    Q_m = F_m Q_{m+1},    Theta(l) = Q_{l+1},
+ *
+ * so one chain yields Theta for every l at once (an l-sweep costs one point). In entries,
+ * Q_m[i][j] = sum_a K_m[a][i] s_a Q_{m+1}[a][j]; for a residual factor K = I + eps A this is
+ * s_i Q[i][j] + eps * sum_a A[a][i] s_a Q[a][j], and a masked row a (s_a = 0) costs nothing.
+ *
+ * Exact invariances used to save work and to make results bit-identical where the mathematics
+ * says they are equal: sigma does not change when V is scaled, so V is drawn with unit
+ * variance and sigmaV is never read; for plain nets it does not change when every A is scaled,
+ * so A is drawn with unit variance and sigmaA is never read; for residual nets the kernel uses
+ * only t = eps * sigmaA.
+ *
+ * Random streams of a block (see random.ts): stream 0 holds the n normals of V for each trial;
+ * stream d + 1 holds, for each trial, the n^2 normals of A and n mask words of the factor d
+ * layers below the top (layer L - d). A run at any l therefore reuses the draws of a run at a
+ * smaller l, every p reuses the same mask words (a unit is kept when its word < p 2^32), and
+ * residual and plain runs share A.
+ */
+import { fillNormals, fillUint32, streamState } from './random.js';
+
+/** The two architectures of the model. */
+export type NetKind = 'residual' | 'plain';
+
+/** One block of trials for a kernel. */
+export interface BlockTask {
+  kind: NetKind;
+  /** Width of each layer. */
+  n: number;
+  /** Number of factors from the top down to the deepest layer reported: k = L - lMin. */
+  depth: number;
+  /** Probability that a mask keeps a unit. */
+  p: number;
+  /** eps * sigmaA; read for residual nets only. */
+  t: number;
+  seed: number;
+  /** Index of the block: selects the random streams. */
+  block: number;
+  /** Trials in this block. */
+  trials: number;
+}
+
+/** Sums over the trials of a block, one entry per number of factors d = 1..depth. */
+export interface BlockResult {
+  block: number;
+  trials: number;
+  /** counts[d - 1] = sum over trials of the number of rows i with |Theta_ii| > |off_i|. */
+  counts: Float64Array;
+  /** squares[d - 1] = sum over trials of that number squared (for the standard error). */
+  squares: Float64Array;
+}
+
+/**
+ * Runs one block on the CPU. All sums are of integers below 2^53, so they are exact and the
+ * totals do not depend on the order in which blocks are added.
+ *
+ * Work per trial: one O(n^2) top factor, then per further level an O(n^2) count and, except at
+ * the deepest level, one product costing p^2 n^3 multiply-adds (masked rows of the factor and
+ * masked columns of V are skipped: a column that the top mask closes stays zero all the way).
+ */
+export function runBlock(task: BlockTask): BlockResult {
+  const { kind, n, depth, p, t, seed, block, trials } = task;
+  const residual = kind === 'residual';
+  const keepBelow = p * 4294967296;
+
+  const vStream = streamState(seed, block, 0);
+  const layerStreams = Array.from({ length: depth }, (_, d) => streamState(seed, block, d + 1));
+
+  const state: ChainState = {
+    n,
+    t: residual ? t : 1,
+    residual,
+    a: new Float64Array(n * n),
+    keep: new Uint8Array(n),
+    columns: new Int32Array(n),
+    columnOf: new Int32Array(n),
+    width: 0,
+    q: new Float64Array(n * n),
+    next: new Float64Array(n * n),
+    rowSums: new Float64Array(n),
+    keptRows: new Int32Array(n),
+  };
+  const v = new Float64Array(n);
+  const maskWords = new Float64Array(n);
+  const counts = new Float64Array(depth);
+  const squares = new Float64Array(depth);
+
+  for (let trial = 0; trial < trials; trial++) {
+    fillNormals(vStream, v, n);
+
+    for (let d = 0; d < depth; d++) {
+      fillNormals(layerStreams[d], state.a, n * n);
+      fillUint32(layerStreams[d], maskWords, n);
+      for (let i = 0; i < n; i++) state.keep[i] = maskWords[i] < keepBelow ? 1 : 0;
+
+      let dominant: number;
+      if (d === 0) {
+        topFactor(state, v);
+        dominant = countTop(state);
+      } else {
+        dominant = countNext(state);
+        if (d + 1 < depth) applyFactor(state);
+      }
+      counts[d] += dominant;
+      squares[d] += dominant * dominant;
+    }
+  }
+
+  return { block, trials, counts, squares };
+}
+
+/**
+ * Working state of one trial's product chain. Q is stored compactly: only the `width` columns
+ * listed in `columns` (those the top mask keeps) are held, row-major with row stride `width`;
+ * columnOf[j] is the compact index of column j, or -1 when it is closed.
+ */
+interface ChainState {
+  n: number;
+  /** eps * sigmaA for residual factors, 1 for plain ones (their scale does not matter). */
+  t: number;
+  residual: boolean;
+  /** This level's unit-variance A, row-major. */
+  a: Float64Array;
+  /** This level's mask: 1 where the unit is kept. */
+  keep: Uint8Array;
+  columns: Int32Array;
+  columnOf: Int32Array;
+  width: number;
+  q: Float64Array;
+  next: Float64Array;
+  rowSums: Float64Array;
+  /** Scratch list of the rows this level's mask keeps. */
+  keptRows: Int32Array;
+}
+
+/** Q[i][j] = K[j][i] s_j v_j over the kept columns j: the top factor applied to diag(V). */
+function topFactor(state: ChainState, v: Float64Array): void {
+  const { n, t, residual, a, keep, columns, columnOf, q } = state;
+  let width = 0;
+  for (let j = 0; j < n; j++) {
+    columnOf[j] = keep[j] ? width : -1;
+    if (keep[j]) columns[width++] = j;
+  }
+  state.width = width;
+
+  for (let i = 0; i < n; i++) {
+    const row = i * width;
+    for (let c = 0; c < width; c++) {
+      const j = columns[c];
+      q[row + c] = t * a[j * n + i] * v[j];
+    }
+    if (residual && keep[i]) q[row + columnOf[i]] += v[i];
+  }
+}
+
+/** Dominant rows of Theta = Q itself (the top level), summing the off-diagonal directly. */
+function countTop(state: ChainState): number {
+  const { n, width, columns, q } = state;
+  let dominant = 0;
+  for (let i = 0; i < n; i++) {
+    const row = i * width;
+    let diagonal = 0;
+    let offDiagonal = 0;
+    for (let c = 0; c < width; c++) {
+      if (columns[c] === i) diagonal = q[row + c];
+      else offDiagonal += q[row + c];
+    }
+    if (Math.abs(diagonal) > Math.abs(offDiagonal)) dominant++;
+  }
+  return dominant;
+}
+
+/**
+ * Dominant rows of Theta = F Q (F = K^T S, this level's factor) in O(n^2), without forming the
+ * product: Theta_ii = sum_a K[a][i] s_a Q[a][i] and
+ * sum_{j != i} Theta_ij = sum_a K[a][i] s_a W[a][i], where W[a][i] = sum_{j != i} Q[a][j] is the
+ * row sum of Q minus one entry, summed directly when a = i (where that entry dominates).
+ */
+function countNext(state: ChainState): number {
+  const { n, t, residual, a, keep, columnOf, width, q, rowSums } = state;
+  for (let r = 0; r < n; r++) {
+    const row = r * width;
+    let sum = 0;
+    for (let c = 0; c < width; c++) sum += q[row + c];
+    rowSums[r] = sum;
+  }
+
+  let dominant = 0;
+  for (let i = 0; i < n; i++) {
+    const ci = columnOf[i];
+    let diagonal = 0;
+    let offDiagonal = 0;
+    for (let r = 0; r < n; r++) {
+      if (!keep[r]) continue;
+      const qri = ci >= 0 ? q[r * width + ci] : 0;
+      const weight = t * a[r * n + i];
+      diagonal += weight * qri;
+      offDiagonal += weight * (rowSums[r] - qri);
+    }
+    if (residual && keep[i]) {
+      const row = i * width;
+      let ownOff = 0;
+      for (let c = 0; c < width; c++) if (c !== ci) ownOff += q[row + c];
+      diagonal += ci >= 0 ? q[row + ci] : 0;
+      offDiagonal += ownOff;
+    }
+    if (Math.abs(diagonal) > Math.abs(offDiagonal)) dominant++;
+  }
+  return dominant;
+}
+
+/**
+ * Q <- K^T S Q, with K = I + t A (residual) or A (plain), over the kept columns. Each entry of
+ * the new Q is a dot product over the kept rows r, computed for blocks of 2 rows by 4 columns at
+ * a time so that every loaded number serves several multiply-adds.
+ */
+function applyFactor(state: ChainState): void {
+  const { n, t, residual, a, keep, width, q, next, keptRows } = state;
+  let kept = 0;
+  for (let r = 0; r < n; r++) if (keep[r]) keptRows[kept++] = r;
+
+  let i = 0;
+  for (; i + 1 < n; i += 2) {
+    const target0 = i * width;
+    const target1 = target0 + width;
+    let c = 0;
+    for (; c + 3 < width; c += 4) {
+      let x00 = 0, x01 = 0, x02 = 0, x03 = 0, x10 = 0, x11 = 0, x12 = 0, x13 = 0;
+      for (let m = 0; m < kept; m++) {
+        const r = keptRows[m];
+        const w0 = a[r * n + i];
+        const w1 = a[r * n + i + 1];
+        const source = r * width + c;
+        const q0 = q[source], q1 = q[source + 1], q2 = q[source + 2], q3 = q[source + 3];
+        x00 += w0 * q0; x01 += w0 * q1; x02 += w0 * q2; x03 += w0 * q3;
+        x10 += w1 * q0; x11 += w1 * q1; x12 += w1 * q2; x13 += w1 * q3;
+      }
+      next[target0 + c] = t * x00; next[target0 + c + 1] = t * x01;
+      next[target0 + c + 2] = t * x02; next[target0 + c + 3] = t * x03;
+      next[target1 + c] = t * x10; next[target1 + c + 1] = t * x11;
+      next[target1 + c + 2] = t * x12; next[target1 + c + 3] = t * x13;
+    }
+    for (; c < width; c++) {
+      next[target0 + c] = t * columnDot(a, q, keptRows, kept, n, width, i, c);
+      next[target1 + c] = t * columnDot(a, q, keptRows, kept, n, width, i + 1, c);
+    }
+  }
+  for (; i < n; i++) {
+    for (let c = 0; c < width; c++) {
+      next[i * width + c] = t * columnDot(a, q, keptRows, kept, n, width, i, c);
+    }
+  }
+
+  if (residual) {
+    for (let m = 0; m < kept; m++) {
+      const row = keptRows[m] * width;
+      for (let c = 0; c < width; c++) next[row + c] += q[row + c];
+    }
+  }
+  state.next = q;
+  state.q = next;
+}
+
+/** sum over the kept rows r of A[r][i] Q[r][c]. */
+function columnDot(
+  a: Float64Array,
+  q: Float64Array,
+  keptRows: Int32Array,
+  kept: number,
+  n: number,
+  width: number,
+  i: number,
+  c: number,
+): number {
+  let sum = 0;
+  for (let m = 0; m < kept; m++) {
+    const r = keptRows[m];
+    sum += a[r * n + i] * q[r * width + c];
+  }
+  return sum;
+}

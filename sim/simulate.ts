@@ -1,0 +1,289 @@
+/**
+ * The Monte-Carlo engine: E[sigma], the expected fraction of dominant gradient flows, estimated
+ * from independent draws of the random-matrix model (see src/params.ts and sim/kernel.ts).
+ *
+ * Trials run in blocks of BLOCK_TRIALS; block b holds trials [b * BLOCK_TRIALS, ...) and draws
+ * only from its own streams, seeded from (seed, b, stream). Per-block sums are exact integers, so
+ * a result depends on (params, kind, trials, seed) alone: the same for any number of workers, any
+ * order of completion and any backend that implements the kernel exactly.
+ */
+import { type ModelParams, resolveParams } from '../src/params.js';
+import { SIGMA_FORMS, expectedSigma } from '../theory/expected-sigma.js';
+import { CpuWorkerPool, type SimulationBackend } from './backend.js';
+import type { BlockResult, BlockTask, NetKind } from './kernel.js';
+
+export type { NetKind } from './kernel.js';
+
+/** Trials per block: the unit of scheduling and of random streams. */
+export const BLOCK_TRIALS = 1000;
+
+/** Default number of trials per point, as in the source paper's experiments. */
+export const DEFAULT_TRIALS = 100_000;
+
+export const NET_KINDS: readonly NetKind[] = ['residual', 'plain'];
+
+/** Options of {@link simulate}. */
+export interface SimulateOptions {
+  /** Architecture (default 'residual'). */
+  kind?: NetKind;
+  /** Number of independent trials (default 100000). */
+  trials?: number;
+  /** Seed, an integer in [0, 2^53) (default 0). */
+  seed?: number;
+  /** Worker threads of the CPU backend (default: one per core). Ignored with `backend`. */
+  workers?: number;
+  /** A backend to run on instead of a fresh CPU worker pool; the caller closes it. */
+  backend?: SimulationBackend;
+  /** Called after each block with the trials done so far and the total. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** One estimate of E[sigma]. */
+export interface SimulationResult {
+  kind: NetKind;
+  /** Mean of sigma over the trials. */
+  mean: number;
+  /** Standard error of the mean (sample standard deviation / sqrt(trials)). */
+  stdError: number;
+  trials: number;
+  seed: number;
+  params: ModelParams;
+  /** Name of the backend that ran the kernel. */
+  backend: string;
+  /** Wall-clock seconds of the whole estimate. */
+  seconds: number;
+}
+
+interface RunSettings {
+  kind: NetKind;
+  trials: number;
+  seed: number;
+  workers?: number;
+  backend?: SimulationBackend;
+}
+
+function checkInteger(name: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(`${name} must be an integer in [${min}, ${max}], got ${String(value)}`);
+  }
+  return value;
+}
+
+/** Validates the run options shared by simulate and sweep; messages name the option. */
+function resolveRunSettings(options: SimulateOptions): RunSettings {
+  const kind = options.kind ?? 'residual';
+  if (!NET_KINDS.includes(kind)) {
+    throw new RangeError(`kind must be 'residual' or 'plain', got ${JSON.stringify(kind)}`);
+  }
+  const trials = checkInteger('trials', options.trials ?? DEFAULT_TRIALS, 1, 1e12);
+  const seed = checkInteger('seed', options.seed ?? 0, 0, Number.MAX_SAFE_INTEGER);
+  const workers =
+    options.workers === undefined ? undefined : checkInteger('workers', options.workers, 1, 256);
+  return { kind, trials, seed, workers, backend: options.backend };
+}
+
+/** The block tasks of one run that reports every l from L - 1 down to params.l. */
+function blockTasks(params: ModelParams, settings: RunSettings): BlockTask[] {
+  const tasks: BlockTask[] = [];
+  for (let start = 0, block = 0; start < settings.trials; start += BLOCK_TRIALS, block++) {
+    tasks.push({
+      kind: settings.kind,
+      n: params.n,
+      depth: params.L - params.l,
+      p: params.p,
+      t: params.eps * params.sigmaA,
+      seed: settings.seed,
+      block,
+      trials: Math.min(BLOCK_TRIALS, settings.trials - start),
+    });
+  }
+  return tasks;
+}
+
+/** Mean and standard error of sigma = count / n from exact per-level sums. */
+function summarise(
+  count: number,
+  square: number,
+  trials: number,
+  n: number,
+): { mean: number; stdError: number } {
+  const meanCount = count / trials;
+  const variance = trials > 1 ? Math.max(0, (square - count * meanCount) / (trials - 1)) : 0;
+  return { mean: meanCount / n, stdError: Math.sqrt(variance / trials) / n };
+}
+
+/**
+ * One run that yields E[sigma] at every l from L - 1 down to params.l, from a single product
+ * chain per trial. The result for l equals that of simulate() with that l and the same seed.
+ */
+async function runLevels(
+  params: ModelParams,
+  settings: RunSettings,
+  onBlock?: (trials: number) => void,
+): Promise<Map<number, SimulationResult>> {
+  const started = performance.now();
+  const backend = settings.backend ?? new CpuWorkerPool(settings.workers);
+  try {
+    const depth = params.L - params.l;
+    const totals = new Float64Array(depth);
+    const squares = new Float64Array(depth);
+    const results = await backend.run(blockTasks(params, settings), (block: BlockResult) => {
+      onBlock?.(block.trials);
+    });
+    for (const block of results) {
+      for (let d = 0; d < depth; d++) {
+        totals[d] += block.counts[d];
+        squares[d] += block.squares[d];
+      }
+    }
+
+    const seconds = (performance.now() - started) / 1000;
+    const byLevel = new Map<number, SimulationResult>();
+    for (let d = 0; d < depth; d++) {
+      const l = params.L - 1 - d;
+      byLevel.set(l, {
+        kind: settings.kind,
+        ...summarise(totals[d], squares[d], settings.trials, params.n),
+        trials: settings.trials,
+        seed: settings.seed,
+        params: { ...params, l },
+        backend: backend.name,
+        seconds,
+      });
+    }
+    return byLevel;
+  } finally {
+    if (!settings.backend) await backend.close();
+  }
+}
+
+/**
+ * Estimates E[sigma] by Monte Carlo for a residual or plain net.
+ *
+ * Accuracy: the standard error is reported; at the defaults and 100K trials it is about 0.0006
+ * for residual nets. Against the NumPy reference simulation the means agree within 2 standard
+ * errors (tested at fixed seeds).
+ *
+ * @example
+ * const { mean, stdError } = await simulate({ p: 0.5 }, { kind: 'plain', trials: 20000 });
+ */
+export async function simulate(
+  params: Partial<ModelParams> = {},
+  options: SimulateOptions = {},
+): Promise<SimulationResult> {
+  const resolved = resolveParams(params);
+  const settings = resolveRunSettings(options);
+  let done = 0;
+  const levels = await runLevels(resolved, settings, (trials) => {
+    done += trials;
+    options.onProgress?.(done, settings.trials);
+  });
+  return levels.get(resolved.l) as SimulationResult;
+}
+
+/** Parameters that a sweep can vary (L is fixed: vary l instead). */
+export type SweepParam = 'n' | 'l' | 'p' | 'eps' | 'sigmaA' | 'sigmaV';
+
+export const SWEEP_PARAMS: readonly SweepParam[] = ['n', 'l', 'p', 'eps', 'sigmaA', 'sigmaV'];
+
+/** One point of a sweep: simulations for the requested kinds and every closed form. */
+export interface SweepPoint {
+  param: SweepParam;
+  value: number;
+  params: ModelParams;
+  residual?: SimulationResult;
+  plain?: SimulationResult;
+  /** Closed-form E[sigma] for residual nets, by form name. */
+  theory: Record<string, number>;
+}
+
+/** Options of {@link sweep}. */
+export interface SweepOptions extends Omit<SimulateOptions, 'kind' | 'onProgress'> {
+  /** Kinds to simulate (default both). */
+  kinds?: readonly NetKind[];
+  /** Values to leave out, e.g. those a resumed run already has. */
+  skip?: (value: number) => boolean;
+  /** Called as each point finishes, in the order of `values` (l-sweeps: all at once). */
+  onPoint?: (point: SweepPoint) => void | Promise<void>;
+  /** Called after each block with trials done so far and the total of the sweep. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** Closed forms at one parameter set, keyed by form name. */
+export function closedForms(params: ModelParams): Record<string, number> {
+  const theory: Record<string, number> = {};
+  for (const form of SIGMA_FORMS) theory[form] = expectedSigma(params, { form });
+  return theory;
+}
+
+/**
+ * Runs one parameter over its values for each kind, with the same seed at every point (common
+ * random numbers: every point reuses the same draws where the model allows, so curves are
+ * smooth). An l-sweep runs one product chain per kind that yields every l at once, so it costs
+ * about as much as its deepest point.
+ *
+ * @throws RangeError naming the parameter and the value when a value is invalid
+ */
+export async function sweep(
+  vary: SweepParam,
+  values: readonly number[],
+  params: Partial<ModelParams> = {},
+  options: SweepOptions = {},
+): Promise<SweepPoint[]> {
+  if (!SWEEP_PARAMS.includes(vary)) {
+    throw new RangeError(`vary must be one of ${SWEEP_PARAMS.join(', ')}, got ${String(vary)}`);
+  }
+  if (values.length === 0) throw new RangeError('values must not be empty');
+  const base = resolveParams(params);
+  const pointParams = values.map((value) => resolveParams({ ...base, [vary]: value }));
+  const kinds = options.kinds ?? NET_KINDS;
+  if (kinds.length === 0) throw new RangeError('kinds must not be empty');
+  const settings = kinds.map((kind) => resolveRunSettings({ ...options, kind }));
+  const todo = values.map((_, i) => i).filter((i) => !options.skip?.(values[i]));
+
+  const runs = vary === 'l' ? (todo.length > 0 ? 1 : 0) : todo.length;
+  const total = runs * kinds.length * settings[0].trials;
+  let done = 0;
+  const progress = (trials: number): void => {
+    done += trials;
+    options.onProgress?.(done, total);
+  };
+
+  const backend = options.backend ?? new CpuWorkerPool(options.workers);
+  const shared = settings.map((s) => ({ ...s, backend }));
+  const points: SweepPoint[] = [];
+  try {
+    if (vary === 'l' && todo.length > 0) {
+      const deepest = Math.min(...todo.map((i) => values[i]));
+      const levelsByKind: Map<number, SimulationResult>[] = [];
+      for (const s of shared) {
+        levelsByKind.push(await runLevels({ ...base, l: deepest }, s, progress));
+      }
+      for (const i of todo) {
+        const point = makePoint(vary, values[i], pointParams[i]);
+        kinds.forEach((kind, k) => {
+          point[kind] = levelsByKind[k].get(values[i]);
+        });
+        points.push(point);
+        await options.onPoint?.(point);
+      }
+    } else {
+      for (const i of todo) {
+        const point = makePoint(vary, values[i], pointParams[i]);
+        for (let k = 0; k < kinds.length; k++) {
+          const levels = await runLevels(pointParams[i], shared[k], progress);
+          point[kinds[k]] = levels.get(pointParams[i].l);
+        }
+        points.push(point);
+        await options.onPoint?.(point);
+      }
+    }
+  } finally {
+    if (!options.backend) await backend.close();
+  }
+  return points;
+}
+
+function makePoint(vary: SweepParam, value: number, params: ModelParams): SweepPoint {
+  return { param: vary, value, params, theory: closedForms(params) };
+}
