@@ -1,0 +1,55 @@
+/**
+ * Dawson's integral and one Gaussian average of it: the kernels of the Laplace-transform
+ * representation of E[(2/pi) atan(|X| / sqrt(Q))] used by the corrected E[sigma] form.
+ */
+import { integrate } from './quadrature.js';
+
+/** Past this x the five-term asymptotic series is accurate to double precision. */
+const ASYMPTOTIC_FROM = 50;
+
+/**
+ * Dawson's integral F(x) = exp(-x^2) Integral_0^x exp(t^2) dt, an odd function with F(x) ~ x
+ * near 0, a maximum 0.5410 at x = 0.9241, and F(x) ~ 1/(2x) for large x.
+ *
+ * Method: with w = x - t, F(x) = Integral_0^x exp(-w (2x - w)) dw, a positive integrand that
+ * decays on the scale 1/(2x); adaptive Gauss-Kronrod with panel edges at multiples of 1/x. For
+ * x > 50 the asymptotic series (1/(2x)) sum_(j<5) (2j - 1)!! / (2x^2)^j is used; its truncation
+ * error is below 4e-16 relative there.
+ *
+ * Accuracy: within 1e-14 relative of tabulated values (x = 0.5, 1, 2, 5, 10; see the tests).
+ *
+ * @returns F(x); NaN for NaN
+ */
+export function dawson(x: number): number {
+  if (x < 0) return -dawson(-x);
+  if (x === 0 || Number.isNaN(x)) return x;
+  if (x > ASYMPTOTIC_FROM) {
+    const u = 1 / (2 * x * x);
+    return (1 + u * (1 + u * (3 + u * (15 + u * 105)))) / (2 * x);
+  }
+  const edges = [0];
+  for (const multiple of [1, 4, 16, 40]) {
+    if (multiple / x < x) edges.push(multiple / x);
+  }
+  edges.push(x);
+  const integrand = (w: number): number => Math.exp(-w * (2 * x - w));
+  return integrate(integrand, edges, { absTol: 1e-17, relTol: 1e-15 }).value;
+}
+
+/**
+ * E[F(b |z|)] for z ~ N(0, 1), in closed form:
+ *
+ *   E[F(b |z|)] = atanh(y) / (sqrt(pi) sqrt(1 + 2 b^2)),     y = sqrt(2 b^2 / (1 + 2 b^2)).
+ *
+ * Derivation: F(x) = Integral_0^1 x exp(-x^2 (1 - u^2)) du, and for z ~ N(0, 1)
+ * E[|z| exp(-c z^2)] = sqrt(2/pi) / (1 + 2c), so E[F(b|z|)] = sqrt(2/pi) b Integral_0^1
+ * du / (1 + 2 b^2 (1 - u^2)), an elementary integral. atanh(y) is evaluated as
+ * log1p(y) + log1p(2 b^2) / 2, which avoids the cancellation in 1 - y for large b.
+ * Near 0 it is b sqrt(2/pi); for large b it grows like ln(b) / b.
+ */
+export function halfNormalDawsonMean(b: number): number {
+  const twoB2 = 2 * b * b;
+  const y = Math.sqrt(twoB2 / (1 + twoB2));
+  const atanhY = Math.log1p(y) + 0.5 * Math.log1p(twoB2);
+  return atanhY / (Math.sqrt(Math.PI) * Math.sqrt(1 + twoB2));
+}
