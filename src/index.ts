@@ -14,4 +14,10 @@ export {
   effectivePathCount,
   expectedSigma,
 } from '../theory/expected-sigma.js';
-export type { ExpectedSigmaOptions, SigmaForm } from '../theory/expected-sigma.js';
+export type { ExpectedSigmaOptions, RatioForm, SigmaForm } from '../theory/expected-sigma.js';
+export { correctedSigmaTerms } from '../theory/corrected-sigma.js';
+export type { CorrectedSigmaTerms } from '../theory/corrected-sigma.js';
+export { expectedSigmaPlain } from '../theory/plain-sigma.js';
+export { binomialWindow, equalFlowDominanceTable } from '../theory/equal-flows.js';
+export type { BinomialWindow } from '../theory/equal-flows.js';
+export { dawson, halfNormalDawsonMean } from '../theory/dawson.js';

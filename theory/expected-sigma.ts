@@ -1,17 +1,24 @@
 /**
- * Closed forms for E[sigma], the expected fraction of dominant gradient flows of a residual net
- * in the random-matrix model (see src/params.ts), to first order in eps.
+ * Forms for E[sigma], the expected fraction of dominant gradient flows of a residual net in the
+ * random-matrix model (see src/params.ts): the source paper's closed forms, first order in eps,
+ * and the corrected form of theory/corrected-sigma.ts. Plain nets: theory/plain-sigma.ts.
  */
 import { type ModelParams, resolveParams } from '../src/params.js';
+import { correctedSigmaTerms } from './corrected-sigma.js';
 
 /**
- * Named closed forms:
+ * Named forms:
  * - 'paper': the source paper's final formula, which uses the p = 1 dominance ratio for every p;
- * - 'general-p': the same derivation kept at general p, with the effective path count p'.
+ * - 'general-p': the same derivation kept at general p, with the effective path count p';
+ * - 'corrected': correctedSigmaTerms(params).total, which adds the paths that masks break and
+ *   goes beyond first order in eps sA; it uses the exact phi, so the option c does not apply.
  */
-export type SigmaForm = 'paper' | 'general-p';
+export type SigmaForm = 'paper' | 'general-p' | 'corrected';
 
-export const SIGMA_FORMS: readonly SigmaForm[] = ['paper', 'general-p'];
+export const SIGMA_FORMS: readonly SigmaForm[] = ['paper', 'general-p', 'corrected'];
+
+/** The forms built on a single dominance ratio r. */
+export type RatioForm = Exclude<SigmaForm, 'corrected'>;
 
 /** Options of {@link expectedSigma}. */
 export interface ExpectedSigmaOptions {
@@ -44,7 +51,7 @@ export function effectivePathCount(p: number, k: number): number {
  * Both are Infinity when eps = 0 (no noise: the identity path always dominates) and agree at
  * p = 1, where p' = k.
  */
-export function dominanceRatio(params: ModelParams, form: SigmaForm): number {
+export function dominanceRatio(params: ModelParams, form: RatioForm): number {
   const { n, L, l, p, eps, sigmaA: sA } = params;
   const k = L - l;
   if (eps === 0) return Infinity;
@@ -57,7 +64,8 @@ export function dominanceRatio(params: ModelParams, form: SigmaForm): number {
 }
 
 /**
- * Closed-form E[sigma] for residual nets, E[sigma] ~ p^k / (1 + r^-c) with k = L - l: the
+ * E[sigma] for residual nets by the chosen form. The paper's forms ('paper', 'general-p') are
+ * E[sigma] ~ p^k / (1 + r^-c) with k = L - l: the
  * probability p^k that every mask on the diagonal path is open, times the logistic approximation
  * of phi(r) that the diagonal flow beats the sum of the others.
  *
@@ -81,6 +89,8 @@ export function expectedSigma(
   if (typeof c !== 'number' || !Number.isFinite(c) || c <= 0) {
     throw new RangeError(`c must be a finite number > 0, got ${c}`);
   }
+
+  if (form === 'corrected') return correctedSigmaTerms(resolved).total;
 
   const k = resolved.L - resolved.l;
   const pathOpen = Math.pow(resolved.p, k);

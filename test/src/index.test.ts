@@ -8,4 +8,14 @@ test('the package imports by its name and exposes the theory', async () => {
   assert.type(pkg.fitLogisticExponent, 'function');
 });
 
+test('the package exposes the corrected and plain forms', async () => {
+  const pkg = await import('resnet-noise-stability');
+  assert.ok(pkg.SIGMA_FORMS.includes('corrected'));
+  const terms = pkg.correctedSigmaTerms({ p: 0.2 });
+  assert.is(pkg.expectedSigma({ p: 0.2 }, { form: 'corrected' }), terms.total);
+  assert.ok(Math.abs(pkg.expectedSigmaPlain({ n: 3, p: 1 }) - (1 - 2 / Math.PI)) < 1e-15);
+  assert.is(pkg.equalFlowDominanceTable(1)[1], 0.5);
+  assert.ok(Math.abs(pkg.dawson(1) - 0.5380795069127684) < 1e-15);
+});
+
 test.run();

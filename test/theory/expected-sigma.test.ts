@@ -2,6 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import {
+  SIGMA_FORMS,
   dominanceRatio,
   effectivePathCount,
   expectedSigma,
@@ -69,6 +70,15 @@ test('E[sigma] decreases as eps or n grows, as the derivation says', () => {
 test('sigmaV has no effect and only eps * sigmaA matters', () => {
   assert.is(expectedSigma({ sigmaV: 5 }), expectedSigma({ sigmaV: 0.001 }));
   close(expectedSigma({ eps: 0.2, sigmaA: 0.005 }), expectedSigma({ eps: 0.1, sigmaA: 0.01 }), 1e-15);
+});
+
+test("'corrected' is one of the forms and ignores c", () => {
+  assert.equal(SIGMA_FORMS, ['paper', 'general-p', 'corrected']);
+  const corrected = expectedSigma({ p: 0.2 }, { form: 'corrected' });
+  assert.is(expectedSigma({ p: 0.2 }, { form: 'corrected', c: 3 }), corrected);
+  // At p = 0.2 the paper's form misses the broken paths (simulation: 0.0516 +- 0.0002).
+  assert.ok(Math.abs(corrected - 0.0516) < 0.002);
+  assert.ok(expectedSigma({ p: 0.2 }) < 0.001);
 });
 
 test('bad options are RangeErrors naming the option', () => {

@@ -1,0 +1,275 @@
+/**
+ * The corrected E[sigma] form for residual nets: valid across the whole parameter range of the
+ * default sweeps, including small p (masks that break the diagonal path), small n and large
+ * eps sA (where first order in eps sA is not enough).
+ *
+ * Derivation, step by step (k = L - l, delta = eps sA; sigmaV drops out because sigma is
+ * invariant to scaling V):
+ *
+ * 1. Row i of Theta is x_k V with x_0 = e_i and x_m = x_(m-1) (I + eps A_m^T) S_m. Given x_(m-1),
+ *    the vector x_(m-1) A_m^T has i.i.d. N(0, sA^2 R^2) entries, R = |x_(m-1)|, so exactly
+ *      x_m = s_m * (x_(m-1) + delta R g_m),      g_m i.i.d. N(0, 1), s_m the mask's diagonal.
+ *    Given x_k the flows x_k[j] V_j are independent Gaussians, so the diagonal one dominates with
+ *    probability (2/pi) atan(|x_k[i]| / |x_k[-i]|) and E[sigma] is the mean of that.
+ *
+ * 2. Mean-square path. With D_s = E x_s[i]^2 and O_s = E |x_s[-i]|^2, exactly
+ *      D_s = d_s (D_(s-1) + delta^2 R^2_(s-1)),   O_s = p (O_(s-1) + (n - 1) delta^2 R^2_(s-1)),
+ *    R^2 = D + O, D_0 = 1, O_0 = 0, where d_s is unit i's mask: 1 while the diagonal path is
+ *    intact, 0 at the step m that breaks it, p (its mean) after.
+ *
+ * 3. Gaussian closure. Taking R_s^2 equal to this mean square makes every coordinate an
+ *    independent Gaussian given the masks: a unit j != i whose last run of open masks has length
+ *    t (law pi_t = (1 - p) p^t for t < k, pi_k = p^k) ends at x_k[j] ~ N(0, w_t) with
+ *    w_t = delta^2 sum_(s = k-t..k-1) R_s^2. So Q = |x_k[-i]|^2 is a sum of n - 1 independent
+ *    mixtures with Laplace transform L(s) = phi(s)^(n-1), phi(s) = sum_t pi_t (1 + 2 s w_t)^(-1/2).
+ *
+ * 4. Laplace representation. For Q >= 0, (2/pi) atan(c / sqrt Q) = C Integral_0^inf
+ *    exp(-t^2 Q) F(c t) dt / t, with C = 4 / pi^(3/2) and F Dawson's integral (differentiate in Q
+ *    and use the Laplace transforms of Q^(-1/2) and 1/(Q + c^2)). Averaging over a Gaussian
+ *    numerator X ~ N(mu, a^2) gives closed forms in t: for mu = 1,
+ *    E F(X t) = F(t / b) / b with b = sqrt(1 + 2 a^2 t^2) (which counts X < 0 with a minus sign,
+ *    an error below Phi(-1/a), under 1e-12 on the default grids); for mu = 0,
+ *    E F(|X| t) = halfNormalDawsonMean(a t).
+ *
+ * 5. Intact term: the path stays open with probability p^k, x_k[i] ~ N(1, w_k), and
+ *      intactPath = p^k C Integral L(t^2) F(t / b) / (t b) dt.
+ *
+ * 6. Trailing term: the path breaks first at step m and unit i is open over its last T steps
+ *    (T <= k - m). Unit i restarts from 0, so x_k[i] ~ N(0, w_T) on the break-m path of step 2,
+ *    while the units that were open at step m carry the order-delta flows of the intact phase.
+ *    Only the event that one of them stays open to step k (run length >= k - m + 1) is counted
+ *    here, so L is replaced by phi^(n-1) - phi_short^(n-1), phi_short summing t <= k - m:
+ *      brokenTrailing = sum_(m, T) P(m, T) C Integral L_m(t^2) halfNormalDawsonMean(a t) dt / t,
+ *    with P(m, T) = p^(m-1) (1 - p) p^T ((1 - p) if T < k - m). This term is O(delta) and
+ *    matters when delta is large (0.023 at delta = 0.1).
+ *
+ * 7. Reset term (the leading order as delta -> 0+). When every unit that carries the largest
+ *    flows (the leaders) closes at once, the next order takes over and the new leaders are all
+ *    units open at that step; unit i, having restarted, is one of them with probability p and
+ *    then competes on equal terms. A Markov chain on (number of other leaders, whether i leads),
+ *    thinned binomially at each step and redrawn from Bin(n - 1 - leaders, p) at a reset, gives
+ *    brokenReset = sum_M P[i leads at step k with M other leaders] h(M), h from
+ *    equalFlowDominanceTable, assuming the leaders' flows have equal variances. It carries
+ *    E[sigma] at small p (0.051 of 0.052 at p = 0.2) and at small n. It does not depend on delta,
+ *    so E[sigma] jumps at eps = 0: eps = 0 gives p^k exactly (broken paths stay 0), while
+ *    eps -> 0+ gives p^k + brokenReset.
+ *
+ * Accuracy: see correctedSigmaTerms and theory/README.md for the table against simulation.
+ */
+import { type ModelParams, resolveParams } from '../src/params.js';
+import { dawson, halfNormalDawsonMean } from './dawson.js';
+import { type BinomialWindow, binomialWindow, equalFlowDominanceTable } from './equal-flows.js';
+import { integrate } from './quadrature.js';
+
+/** 4 / pi^(3/2): the constant of the Laplace representation of (2/pi) atan. */
+const LAPLACE_ATAN_CONSTANT = 4 / Math.pow(Math.PI, 1.5);
+
+/** e-folds of t kept below the smallest and above the largest scale of the integrand. */
+const LOG_MARGIN_BELOW = 38;
+const LOG_MARGIN_ABOVE = 46;
+
+/** The three terms of the corrected form; `total` is their sum. */
+export interface CorrectedSigmaTerms {
+  /** Diagonal path never broken (step 5 of the derivation). */
+  intactPath: number;
+  /** Path broken, unit i trailing the flows that survived the break (step 6). */
+  brokenTrailing: number;
+  /** Path broken, unit i among the leaders after a reset (step 7). */
+  brokenReset: number;
+  total: number;
+}
+
+/** R_s^2 for s = 0..k-1 on the mean-square path of step 2; breakStep 0 means never broken. */
+function meanSquarePath(n: number, k: number, p: number, d2: number, breakStep: number) {
+  const r2 = new Float64Array(k);
+  let diagonal = 1;
+  let others = 0;
+  for (let step = 1; step <= k; step++) {
+    const total = diagonal + others;
+    r2[step - 1] = total;
+    const diagonalMask = breakStep === 0 || step < breakStep ? 1 : step === breakStep ? 0 : p;
+    diagonal = diagonalMask * (diagonal + d2 * total);
+    others = p * (others + (n - 1) * d2 * total);
+  }
+  return r2;
+}
+
+/** w_t = delta^2 sum_(s = k-t..k-1) R_s^2 for t = 0..k. */
+function runWeights(r2: Float64Array, d2: number): Float64Array {
+  const k = r2.length;
+  const weights = new Float64Array(k + 1);
+  for (let t = 1; t <= k; t++) weights[t] = weights[t - 1] + d2 * r2[k - t];
+  return weights;
+}
+
+/** pi_t, the law of the length of the last run of open masks of one unit, t = 0..k. */
+function runLengthLaw(p: number, k: number): Float64Array {
+  const law = new Float64Array(k + 1);
+  for (let t = 0; t < k; t++) law[t] = (1 - p) * Math.pow(p, t);
+  law[k] = Math.pow(p, k);
+  return law;
+}
+
+/** phi(s) = sum_(t <= maxRun) pi_t (1 + 2 s w_t)^(-1/2). */
+function unitLaplace(s: number, law: Float64Array, weights: Float64Array, maxRun: number) {
+  let sum = 0;
+  for (let t = 0; t <= maxRun; t++) sum += law[t] / Math.sqrt(1 + 2 * s * weights[t]);
+  return sum;
+}
+
+/**
+ * C Integral_0^inf f(t) dt / t, by Gauss-Kronrod in y = ln t with panel edges at the given
+ * scales of t; f must vanish like t at 0 and like ln(t) / t at infinity.
+ */
+function laplaceIntegral(f: (t: number) => number, scales: readonly number[]): number {
+  const logScales = scales.map(Math.log).sort((a, b) => a - b);
+  const edges = [logScales[0] - LOG_MARGIN_BELOW];
+  for (const y of logScales) if (y > edges[edges.length - 1] + 1e-9) edges.push(y);
+  edges.push(logScales[logScales.length - 1] + LOG_MARGIN_ABOVE);
+  const integrand = (y: number): number => f(Math.exp(y));
+  const options = { absTol: 1e-13, relTol: 1e-11 };
+  return LAPLACE_ATAN_CONSTANT * integrate(integrand, edges, options).value;
+}
+
+function intactPathTerm(n: number, k: number, p: number, d2: number): number {
+  const law = runLengthLaw(p, k);
+  const weights = runWeights(meanSquarePath(n, k, p, d2, 0), d2);
+  const a2 = weights[k];
+
+  const f = (t: number): number => {
+    const b = Math.sqrt(1 + 2 * a2 * t * t);
+    return (Math.pow(unitLaplace(t * t, law, weights, k), n - 1) * dawson(t / b)) / b;
+  };
+  const scales = [1, 1 / Math.sqrt(weights[1]), 1 / Math.sqrt(a2)];
+  return Math.pow(p, k) * laplaceIntegral(f, scales);
+}
+
+function brokenTrailingTerm(n: number, k: number, p: number, d2: number): number {
+  const law = runLengthLaw(p, k);
+  let sum = 0;
+  for (let m = 1; m < k; m++) {
+    const weights = runWeights(meanSquarePath(n, k, p, d2, m), d2);
+    const laplace = (s: number): number =>
+      Math.pow(unitLaplace(s, law, weights, k), n - 1) -
+      Math.pow(unitLaplace(s, law, weights, k - m), n - 1);
+
+    for (let run = 1; run <= k - m; run++) {
+      const a = Math.sqrt(weights[run]);
+      const restart = run < k - m ? 1 - p : 1;
+      const probability = Math.pow(p, m - 1) * (1 - p) * restart * Math.pow(p, run);
+      const f = (t: number): number => laplace(t * t) * halfNormalDawsonMean(a * t);
+      sum += probability * laplaceIntegral(f, [1 / Math.sqrt(weights[k]), 1 / a]);
+    }
+  }
+  return sum;
+}
+
+/** Binomial windows Bin(N, p), computed once per N. */
+function binomialCache(p: number): (trials: number) => BinomialWindow {
+  const cache = new Map<number, BinomialWindow>();
+  return (trials) => {
+    let window = cache.get(trials);
+    if (window === undefined) {
+      window = binomialWindow(trials, p);
+      cache.set(trials, window);
+    }
+    return window;
+  };
+}
+
+/**
+ * Adds `weight * Bin(trials, p)` to `into`, at offset 0 of the count, skipping count 0 when
+ * `dropEmpty` (a reset that opens no unit leaves x = 0 forever).
+ */
+function addBinomial(
+  into: Float64Array,
+  weight: number,
+  window: BinomialWindow,
+  dropEmpty: boolean,
+): void {
+  for (let j = 0; j < window.mass.length; j++) {
+    const count = window.first + j;
+    if (count === 0 && dropEmpty) continue;
+    into[count] += weight * window.mass[j];
+  }
+}
+
+function brokenResetTerm(n: number, k: number, p: number): number {
+  const binomial = binomialCache(p);
+  let intact = 1;
+  let trailing = new Float64Array(n);
+  let leading = new Float64Array(n);
+
+  for (let step = 1; step <= k; step++) {
+    const nextTrailing = new Float64Array(n);
+    const nextLeading = new Float64Array(n);
+    addBinomial(nextTrailing, intact * (1 - p), binomial(n - 1), true);
+    intact *= p;
+
+    for (const iLeads of [false, true]) {
+      const states = iLeads ? leading : trailing;
+      for (let others = 0; others < n; others++) {
+        const weight = states[others];
+        if (weight === 0) continue;
+        const survivors = binomial(others);
+        const redraw = binomial(n - 1 - others);
+        for (let j = 0; j < survivors.mass.length; j++) {
+          const alive = survivors.first + j;
+          const w = weight * survivors.mass[j];
+          if (iLeads) {
+            nextLeading[alive] += w * p;
+            if (alive > 0) nextTrailing[alive] += w * (1 - p);
+            else addBinomial(nextTrailing, w * (1 - p), redraw, true);
+          } else if (alive > 0) {
+            nextTrailing[alive] += w;
+          } else {
+            addBinomial(nextLeading, w * p, redraw, false);
+            addBinomial(nextTrailing, w * (1 - p), redraw, true);
+          }
+        }
+      }
+    }
+    trailing = nextTrailing;
+    leading = nextLeading;
+  }
+
+  const share = equalFlowDominanceTable(n - 1);
+  let sum = 0;
+  for (let others = 0; others < n; others++) sum += leading[others] * share[others];
+  return sum;
+}
+
+/**
+ * The three terms of the corrected E[sigma] form for residual nets (see the derivation at the
+ * top of this file) and their sum.
+ *
+ * Accuracy against 100K-trial simulations of the package's engine over the six default sweep
+ * grids (theory/README.md has the full table): max absolute error 0.005 (at sA = 1, where
+ * delta = 0.1 makes R fluctuate around its mean square), below 0.003 everywhere else; never worse
+ * than the paper's form at any grid point. Range: the Gaussian closure of step 3 assumes R is
+ * close to its mean square, which holds while delta^2 n k is below about 1; past that (e.g.
+ * eps sA = 0.3 at n = 20) the error grows. The reset term assumes delta sqrt(n k) << 1 when resets
+ * matter (small p or small n). Cost: a few milliseconds at the defaults, O(k^2) quadratures plus
+ * an O(k n^2) chain.
+ *
+ * @param params - model parameters; missing ones take the defaults of DEFAULT_PARAMS
+ * @throws RangeError or TypeError naming the parameter when a value is invalid
+ */
+export function correctedSigmaTerms(params: Partial<ModelParams> = {}): CorrectedSigmaTerms {
+  const { n, L, l, p, eps, sigmaA } = resolveParams(params);
+  const k = L - l;
+  const delta = eps * sigmaA;
+
+  if (delta === 0) {
+    const pathOpen = Math.pow(p, k);
+    return { intactPath: pathOpen, brokenTrailing: 0, brokenReset: 0, total: pathOpen };
+  }
+
+  const d2 = delta * delta;
+  const intactPath = intactPathTerm(n, k, p, d2);
+  const canBreak = p > 0 && p < 1;
+  const brokenTrailing = canBreak ? brokenTrailingTerm(n, k, p, d2) : 0;
+  const brokenReset = canBreak ? brokenResetTerm(n, k, p) : 0;
+  const total = intactPath + brokenTrailing + brokenReset;
+  return { intactPath, brokenTrailing, brokenReset, total };
+}
