@@ -37,7 +37,9 @@ export function expectedSigmaPlain(params: Partial<ModelParams> = {}): number {
   const share = equalFlowDominanceTable(n - 1);
   const others = binomialWindow(n - 1, p);
   let lastLayer = 0;
-  for (let j = 0; j < others.mass.length; j++) lastLayer += others.mass[j] * share[others.first + j];
+  for (let j = 0; j < others.mass.length; j++) {
+    lastLayer += others.mass[j] * share[others.first + j];
+  }
 
   const chainAlive = Math.pow(-Math.expm1(n * Math.log1p(-p)), k - 1);
   return chainAlive * p * lastLayer;

@@ -30,7 +30,7 @@ test('eps -> 0+ tends to p^k plus the reset term, which is p^2 (1 - p)^2 for n =
   assert.is(correctedSigmaTerms({ L: 1, l: 0, p: 0.3 }).brokenReset, 0);
 });
 
-test('n -> infinity at p = 1 with n delta^2 = g fixed gives (2/pi) atan(1 / sqrt((1+g)^k - 1))', () => {
+test('n -> infinity, p = 1, n delta^2 = g fixed: (2/pi) atan(1 / sqrt((1+g)^k - 1))', () => {
   // |x|^2 grows by exactly 1 + n delta^2 per step in the limit, while x_i stays 1.
   for (const g of [0.01, 0.2]) {
     const n = 1_000_000;

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
-import { dawson, halfNormalDawsonMean } from '../../theory/dawson.js';
+import { dawson, gaussianDawsonMean, halfNormalDawsonMean } from '../../theory/dawson.js';
 import { integrate } from '../../theory/quadrature.js';
 
 const closeRelative = (got: number, want: number, tol: number, what = '') =>
@@ -38,6 +38,22 @@ test('halfNormalDawsonMean equals E[F(b|z|)] computed by quadrature over z', () 
     closeRelative(halfNormalDawsonMean(b), byQuadrature, 1e-12, `b = ${b}`);
   }
   closeRelative(halfNormalDawsonMean(1e-12), 1e-12 * Math.sqrt(2 / Math.PI), 1e-12);
+});
+
+test('gaussianDawsonMean: closed at m = 0, dawson as s -> 0, quadrature over Y in between', () => {
+  for (const s of [0.01, 0.7, 20]) {
+    closeRelative(gaussianDawsonMean(0, s), halfNormalDawsonMean(s), 1e-11, `s = ${s}`);
+  }
+  for (const m of [0.3, 2, 300]) {
+    closeRelative(gaussianDawsonMean(m, 1e-6), dawson(m), 1e-9, `m = ${m}`);
+  }
+  for (const [m, s] of [[1, 0.5], [4, 3], [-2, 1]]) {
+    const density = (y: number) =>
+      Math.exp(-0.5 * ((y - m) / s) ** 2) / (s * Math.sqrt(2 * Math.PI));
+    const edges = [-12, -6, -3, -1, 0, 1, 3, 6, 12].map((z) => m + s * z);
+    const byQuadrature = integrate((y) => density(y) * dawson(Math.abs(y)), edges).value;
+    closeRelative(gaussianDawsonMean(m, s), byQuadrature, 1e-10, `m = ${m}, s = ${s}`);
+  }
 });
 
 test.run();
