@@ -20,4 +20,4 @@ export type { CorrectedSigmaTerms } from '../theory/corrected-sigma.js';
 export { expectedSigmaPlain } from '../theory/plain-sigma.js';
 export { binomialWindow, equalFlowDominanceTable } from '../theory/equal-flows.js';
 export type { BinomialWindow } from '../theory/equal-flows.js';
-export { dawson, halfNormalDawsonMean } from '../theory/dawson.js';
+export { dawson, gaussianDawsonMean, halfNormalDawsonMean } from '../theory/dawson.js';

@@ -65,13 +65,14 @@ export function dominanceRatio(params: ModelParams, form: RatioForm): number {
 
 /**
  * E[sigma] for residual nets by the chosen form. The paper's forms ('paper', 'general-p') are
- * E[sigma] ~ p^k / (1 + r^-c) with k = L - l: the
- * probability p^k that every mask on the diagonal path is open, times the logistic approximation
- * of phi(r) that the diagonal flow beats the sum of the others.
+ * E[sigma] ~ p^k / (1 + r^-c) with k = L - l: the probability p^k that every mask on the
+ * diagonal path is open, times the logistic approximation of phi(r) that the diagonal flow beats
+ * the sum of the others. 'corrected' is correctedSigmaTerms(params).total.
  *
- * Accuracy against 100K-trial simulation: within 0.002 at the defaults and at p = 1; the form
- * ignores paths that a closed mask breaks, so it underestimates E[sigma] at small p (by about
- * 0.05 at p = 0.2). sigmaV has no effect: sigma is invariant to scaling V.
+ * Accuracy against 100K-trial simulation: the paper's forms are within 0.002 at the defaults and
+ * at p = 1; they ignore paths that a closed mask breaks, so they underestimate E[sigma] at small
+ * p (by about 0.05 at p = 0.2). The corrected form's accuracy is in theory/README.md. sigmaV has
+ * no effect: sigma is invariant to scaling V.
  *
  * @param params - model parameters; missing ones take the defaults of DEFAULT_PARAMS
  * @throws RangeError or TypeError naming the parameter when a value is invalid
