@@ -14,7 +14,7 @@ export type StreamState = Uint32Array;
 const MASK64 = (1n << 64n) - 1n;
 
 /** One SplitMix64 step: returns [next state, output]. */
-function splitMix64(state: bigint): [bigint, bigint] {
+export function splitMix64(state: bigint): [bigint, bigint] {
   const next = (state + 0x9e3779b97f4a7c15n) & MASK64;
   let z = next;
   z = ((z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n) & MASK64;
