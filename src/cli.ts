@@ -25,7 +25,13 @@ import {
   sweepFiles,
   writeSummaries,
 } from './sweep-output.js';
-import { DEFAULT_TRIALS, type NetKind, type SweepParam, type SweepPoint, sweep } from '../sim/simulate.js';
+import {
+  DEFAULT_TRIALS,
+  type NetKind,
+  type SweepParam,
+  type SweepPoint,
+  sweep,
+} from '../sim/simulate.js';
 
 const PARAM_OF_FLAG: Record<string, SweepParam> = Object.fromEntries(
   Object.entries(FLAG_OF).map(([param, flag]) => [flag, param as SweepParam]),
@@ -63,7 +69,9 @@ function integerParser(flag: string, min: number, max: number) {
   return (text: string): number => {
     const value = Number(text);
     if (text.trim() === '' || !Number.isInteger(value) || value < min || value > max) {
-      throw new InvalidArgumentError(`--${flag} must be an integer in [${min}, ${max}], got '${text}'`);
+      throw new InvalidArgumentError(
+        `--${flag} must be an integer in [${min}, ${max}], got '${text}'`,
+      );
     }
     return value;
   };
@@ -113,8 +121,13 @@ async function runSim(flags: SimFlags): Promise<void> {
   let params: ModelParams;
   try {
     params = resolveParams({
-      n: flags.n, L: flags.L, l: flags.l, p: flags.p,
-      eps: flags.eps, sigmaA: flags.sigmaA, sigmaV: flags.sigmaV,
+      n: flags.n,
+      L: flags.L,
+      l: flags.l,
+      p: flags.p,
+      eps: flags.eps,
+      sigmaA: flags.sigmaA,
+      sigmaV: flags.sigmaV,
     });
   } catch (error) {
     throw new UsageError(withFlagName((error as Error).message));
@@ -137,10 +150,11 @@ async function runSim(flags: SimFlags): Promise<void> {
 
   const points: SweepPoint[] = earlier.filter((point) => values.includes(point.value));
   const showProgress = !flags.quiet && process.stderr.isTTY === true;
-  const bar = new SingleBar(
-    { format: 'sim [{bar}] {percentage}% | {value}/{total} trials | eta {eta_formatted}',
-      stream: process.stderr, hideCursor: true },
-  );
+  const bar = new SingleBar({
+    format: 'sim [{bar}] {percentage}% | {value}/{total} trials | eta {eta_formatted}',
+    stream: process.stderr,
+    hideCursor: true,
+  });
   let barStarted = false;
 
   await sweep(vary, values, params, {
@@ -195,25 +209,58 @@ export function buildProgram(): Command {
         .choices(Object.keys(PARAM_OF_FLAG))
         .default('p'),
     )
-    .option('--values <list>', 'comma-separated values (default: a grid per parameter)', valuesParser)
+    .option(
+      '--values <list>',
+      'comma-separated values (default: a grid per parameter)',
+      valuesParser,
+    )
     .option('--n <int>', 'width of each layer', integerParser('n', 2, 100000), d.n)
     .option('--L <int>', 'total number of layers', integerParser('L', 1, 100000), d.L)
     .option('--l <int>', 'layer looked back to, 0 <= l < L', integerParser('l', 0, 100000), d.l)
     .option('--p <prob>', 'probability that a ReLU mask keeps a unit', numberParser('p'), d.p)
     .option('--eps <x>', 'scale of the residual branch', numberParser('eps'), d.eps)
-    .option('--sigma-a <x>', 'standard deviation of the entries of A', numberParser('sigma-a'), d.sigmaA)
-    .option('--sigma-v <x>', 'standard deviation of the loss gradient', numberParser('sigma-v'), d.sigmaV)
+    .option(
+      '--sigma-a <x>',
+      'standard deviation of the entries of A',
+      numberParser('sigma-a'),
+      d.sigmaA,
+    )
+    .option(
+      '--sigma-v <x>',
+      'standard deviation of the loss gradient',
+      numberParser('sigma-v'),
+      d.sigmaV,
+    )
     .option('--trials <int>', 'trials per point', integerParser('trials', 1, 1e12), DEFAULT_TRIALS)
-    .option('--seed <int>', 'seed of the random streams', integerParser('seed', 0, Number.MAX_SAFE_INTEGER), 0)
-    .option('--workers <int>', 'worker threads', integerParser('workers', 1, 256), availableParallelism())
-    .addOption(new Option('--kind <kind>', 'nets to simulate').choices(['residual', 'plain', 'both']).default('both'))
+    .option(
+      '--seed <int>',
+      'seed of the random streams',
+      integerParser('seed', 0, Number.MAX_SAFE_INTEGER),
+      0,
+    )
+    .option(
+      '--workers <int>',
+      'worker threads',
+      integerParser('workers', 1, 256),
+      availableParallelism(),
+    )
+    .addOption(
+      new Option('--kind <kind>', 'nets to simulate')
+        .choices(['residual', 'plain', 'both'])
+        .default('both'),
+    )
     .option('--out <dir>', 'folder for the log, CSV and plot', 'results')
-    .addOption(new Option('--format <format>', 'stdout format').choices(['table', 'csv', 'json']).default('table'))
+    .addOption(
+      new Option('--format <format>', 'stdout format')
+        .choices(['table', 'csv', 'json'])
+        .default('table'),
+    )
     .option('--resume', 'keep the points already logged in --out and run only the rest')
     .option('--quiet', 'no progress bar or messages on stderr')
     .addHelpText(
       'after',
-      '\nDefault grids: n 2..50, l 0..L-1, p 0.1..1, eps 0.01..1, sigma-a 0.001..1, sigma-v 0.001..10.' +
+      '\nDefault grids: n 2..50, l 0..L-1, p 0.1..1, eps 0.01..1, sigma-a 0.001..1,' +
+        ' sigma-v 0.001..10.' +
         '\nFiles: <out>/sweep-<param>.jsonl (appended per point), .csv and .svg.',
     )
     .action(async (flags: SimFlags) => runSim(flags));

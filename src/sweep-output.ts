@@ -82,7 +82,10 @@ export function formatCsv(points: readonly SweepPoint[]): string {
 }
 
 /** Paths of the files a sweep over `vary` writes into `dir`. */
-export function sweepFiles(dir: string, vary: SweepParam): { log: string; csv: string; svg: string } {
+export function sweepFiles(
+  dir: string,
+  vary: SweepParam,
+): { log: string; csv: string; svg: string } {
   const stem = join(dir, `sweep-${FLAG_OF[vary]}`);
   return { log: `${stem}.jsonl`, csv: `${stem}.csv`, svg: `${stem}.svg` };
 }
@@ -194,19 +197,33 @@ const X_IS_LOG: Record<SweepParam, boolean> = {
  * of 1.96 standard errors (residual red, plain blue) over the closed-form curves (dashed),
  * rendered by Vega-Lite without a browser.
  */
-export async function renderPlot(points: readonly SweepPoint[], settings: SweepSettings): Promise<string> {
+export async function renderPlot(
+  points: readonly SweepPoint[],
+  settings: SweepSettings,
+): Promise<string> {
   const flag = FLAG_OF[settings.vary];
   const simulated = points.flatMap((point) =>
     settings.kinds.flatMap((kind) => {
       const result = point[kind];
       if (!result) return [];
       const halfWidth = 1.96 * result.stdError;
-      return [{ x: point.value, series: `${kind} (sim)`, y: result.mean,
-        low: result.mean - halfWidth, high: result.mean + halfWidth }];
+      return [
+        {
+          x: point.value,
+          series: `${kind} (sim)`,
+          y: result.mean,
+          low: result.mean - halfWidth,
+          high: result.mean + halfWidth,
+        },
+      ];
     }),
   );
   const theory = points.flatMap((point) =>
-    Object.entries(point.theory).map(([form, y]) => ({ x: point.value, series: `${form} (theory)`, y })),
+    Object.entries(point.theory).map(([form, y]) => ({
+      x: point.value,
+      series: `${form} (theory)`,
+      y,
+    })),
   );
 
   const fixed = Object.entries(settings.params)
@@ -233,7 +250,10 @@ export async function renderPlot(points: readonly SweepPoint[], settings: SweepS
     width: 520,
     height: 320,
     background: 'white',
-    title: { text: `E[sigma] against ${flag}`, subtitle: `${fixed}; ${settings.trials} trials a point` },
+    title: {
+      text: `E[sigma] against ${flag}`,
+      subtitle: `${fixed}; ${settings.trials} trials a point`,
+    },
     layer: [
       {
         data: { values: theory },
@@ -243,8 +263,12 @@ export async function renderPlot(points: readonly SweepPoint[], settings: SweepS
       {
         data: { values: simulated },
         mark: { type: 'errorbar', ticks: true },
-        encoding: { x, y: { field: 'low', type: 'quantitative', title: 'E[sigma]' },
-          y2: { field: 'high' }, color },
+        encoding: {
+          x,
+          y: { field: 'low', type: 'quantitative', title: 'E[sigma]' },
+          y2: { field: 'high' },
+          color,
+        },
       },
       {
         data: { values: simulated },

@@ -50,7 +50,9 @@ function referenceCounts(task: BlockTask): number[] {
 }
 
 function multiply(x: number[][], y: number[][]): number[][] {
-  return x.map((row) => y[0].map((_, j) => row.reduce((sum, value, k) => sum + value * y[k][j], 0)));
+  return x.map((row) =>
+    y[0].map((_, j) => row.reduce((sum, value, k) => sum + value * y[k][j], 0)),
+  );
 }
 
 const cases: [NetKind, number, number, number, number][] = [
@@ -72,7 +74,16 @@ for (const [kind, n, depth, p, t] of cases) {
 }
 
 test('squares are sums of squared counts: a one-trial block has squares = counts^2', () => {
-  const result = runBlock({ kind: 'plain', n: 9, depth: 3, p: 0.8, t: 1, seed: 5, block: 0, trials: 1 });
+  const result = runBlock({
+    kind: 'plain',
+    n: 9,
+    depth: 3,
+    p: 0.8,
+    t: 1,
+    seed: 5,
+    block: 0,
+    trials: 1,
+  });
   assert.equal(
     Array.from(result.squares),
     Array.from(result.counts, (c) => c * c),
@@ -80,12 +91,30 @@ test('squares are sums of squared counts: a one-trial block has squares = counts
 });
 
 test('p = 0 closes every path: no dominant flows at any level', () => {
-  const result = runBlock({ kind: 'residual', n: 5, depth: 3, p: 0, t: 0.1, seed: 1, block: 0, trials: 20 });
+  const result = runBlock({
+    kind: 'residual',
+    n: 5,
+    depth: 3,
+    p: 0,
+    t: 0.1,
+    seed: 1,
+    block: 0,
+    trials: 20,
+  });
   assert.equal(Array.from(result.counts), [0, 0, 0]);
 });
 
 test('eps = 0 with p = 1: the identity path always dominates', () => {
-  const result = runBlock({ kind: 'residual', n: 5, depth: 4, p: 1, t: 0, seed: 1, block: 0, trials: 20 });
+  const result = runBlock({
+    kind: 'residual',
+    n: 5,
+    depth: 4,
+    p: 1,
+    t: 0,
+    seed: 1,
+    block: 0,
+    trials: 20,
+  });
   assert.equal(Array.from(result.counts), [100, 100, 100, 100]);
 });
 

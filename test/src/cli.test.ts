@@ -21,14 +21,34 @@ const scratch = mkdtempSync(join(tmpdir(), 'rns-cli-'));
 
 test('a p sweep prints CSV rows and writes the log, CSV and SVG', () => {
   const out = join(scratch, 'csv');
-  const { status, stdout, stderr } = run(['sim', '--vary', 'p', '--values', '0.5,1', '--trials',
-    '600', '--n', '6', '--format', 'csv', '--out', out, '--quiet']);
+  const { status, stdout, stderr } = run([
+    'sim',
+    '--vary',
+    'p',
+    '--values',
+    '0.5,1',
+    '--trials',
+    '600',
+    '--n',
+    '6',
+    '--format',
+    'csv',
+    '--out',
+    out,
+    '--quiet',
+  ]);
   assert.is(status, 0, stderr);
   assert.is(stderr, '');
   const lines = stdout.trim().split('\n');
-  assert.is(lines[0], 'p,residual_mean,residual_se,plain_mean,plain_se,theory_paper,theory_general-p');
+  assert.is(
+    lines[0],
+    'p,residual_mean,residual_se,plain_mean,plain_se,theory_paper,theory_general-p',
+  );
   assert.is(lines.length, 3);
-  assert.equal(lines.slice(1).map((line) => line.split(',')[0]), ['0.5', '1']);
+  assert.equal(
+    lines.slice(1).map((line) => line.split(',')[0]),
+    ['0.5', '1'],
+  );
   for (const line of lines.slice(1)) {
     const cells = line.split(',').map(Number);
     assert.ok(cells.every(Number.isFinite));
@@ -42,8 +62,22 @@ test('a p sweep prints CSV rows and writes the log, CSV and SVG', () => {
 });
 
 test('json and table formats carry the same numbers', () => {
-  const args = ['sim', '--vary', 'sigma-a', '--values', '0.01', '--trials', '300', '--n', '4',
-    '--kind', 'residual', '--quiet', '--out', join(scratch, 'fmt')];
+  const args = [
+    'sim',
+    '--vary',
+    'sigma-a',
+    '--values',
+    '0.01',
+    '--trials',
+    '300',
+    '--n',
+    '4',
+    '--kind',
+    'residual',
+    '--quiet',
+    '--out',
+    join(scratch, 'fmt'),
+  ];
   const json = JSON.parse(run([...args, '--format', 'json']).stdout);
   assert.is(json.length, 1);
   assert.is(json[0]['sigma-a'], 0.01);
@@ -54,16 +88,47 @@ test('json and table formats carry the same numbers', () => {
 });
 
 test('an l sweep runs through the command line', () => {
-  const { status, stdout } = run(['sim', '--vary', 'l', '--values', '3,8', '--trials', '300',
-    '--n', '5', '--format', 'json', '--quiet', '--out', join(scratch, 'l')]);
+  const { status, stdout } = run([
+    'sim',
+    '--vary',
+    'l',
+    '--values',
+    '3,8',
+    '--trials',
+    '300',
+    '--n',
+    '5',
+    '--format',
+    'json',
+    '--quiet',
+    '--out',
+    join(scratch, 'l'),
+  ]);
   assert.is(status, 0);
-  assert.equal(JSON.parse(stdout).map((row: { l: number }) => row.l), [3, 8]);
+  assert.equal(
+    JSON.parse(stdout).map((row: { l: number }) => row.l),
+    [3, 8],
+  );
 });
 
 test('--resume keeps finished points, drops a cut-off line and runs only the rest', () => {
   const out = join(scratch, 'resume');
-  const args = ['sim', '--vary', 'eps', '--values', '0.1,0.5', '--trials', '400', '--n', '5',
-    '--format', 'json', '--quiet', '--out', out];
+  const args = [
+    'sim',
+    '--vary',
+    'eps',
+    '--values',
+    '0.1,0.5',
+    '--trials',
+    '400',
+    '--n',
+    '5',
+    '--format',
+    'json',
+    '--quiet',
+    '--out',
+    out,
+  ];
   const first = JSON.parse(run(args).stdout);
   const logPath = join(out, 'sweep-eps.jsonl');
   const lines = readFileSync(logPath, 'utf8').split('\n');
@@ -73,7 +138,10 @@ test('--resume keeps finished points, drops a cut-off line and runs only the res
   const resumed = run([...args, '--resume']);
   assert.is(resumed.status, 0, resumed.stderr);
   assert.equal(JSON.parse(resumed.stdout), first);
-  const log = readFileSync(logPath, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+  const log = readFileSync(logPath, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line));
   assert.is(log.length, 3);
   assert.is(log[1].point.residual.seconds, kept);
 
@@ -84,8 +152,19 @@ test('--resume keeps finished points, drops a cut-off line and runs only the res
 
 test('--resume with no earlier log starts fresh; a corrupt log is a one-line error', () => {
   const out = join(scratch, 'fresh');
-  const args = ['sim', '--vary', 'n', '--values', '3', '--trials', '200', '--quiet',
-    '--out', out, '--resume'];
+  const args = [
+    'sim',
+    '--vary',
+    'n',
+    '--values',
+    '3',
+    '--trials',
+    '200',
+    '--quiet',
+    '--out',
+    out,
+    '--resume',
+  ];
   assert.is(run(args).status, 0);
   writeFileSync(join(out, 'sweep-n.jsonl'), 'not json\n');
   const bad = run(args);
@@ -125,7 +204,15 @@ for (const [args, pattern] of badInputs) {
 test('an --out that cannot be a folder is a one-line error', () => {
   const file = join(scratch, 'a-file');
   writeFileSync(file, 'x');
-  const { status, stderr } = run(['sim', '--values', '1', '--trials', '100', '--out', join(file, 'sub')]);
+  const { status, stderr } = run([
+    'sim',
+    '--values',
+    '1',
+    '--trials',
+    '100',
+    '--out',
+    join(file, 'sub'),
+  ]);
   assert.is(status, 2);
   assert.match(stderr, /^error: --out: cannot write .*a-file\/sub\/sweep-p.jsonl/);
   assert.not.ok(existsSync(join(file, 'sub')));
