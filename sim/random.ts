@@ -51,26 +51,13 @@ export function streamState(seed: number, block: number, stream: number): Stream
  * state in place. Each word is exposed as a float64 holding an integer in [0, 2^32).
  */
 export function fillUint32(state: StreamState, out: Float64Array, count = out.length): void {
-  let s0 = state[0];
-  let s1 = state[1];
-  let s2 = state[2];
-  let s3 = state[3];
-  for (let i = 0; i < count; i++) {
-    const m = Math.imul(s1, 5);
-    out[i] = Math.imul((m << 7) | (m >>> 25), 9) >>> 0;
-    const t = s1 << 9;
-    s2 ^= s0;
-    s3 ^= s1;
-    s1 ^= s2;
-    s0 ^= s3;
-    s2 ^= t;
-    s3 = (s3 << 11) | (s3 >>> 21);
-  }
-  state[0] = s0;
-  state[1] = s1;
-  state[2] = s2;
-  state[3] = s3;
+  if (unsignedScratch.length < count) unsignedScratch = new Int32Array(count);
+  fillInt32(state, unsignedScratch, count);
+  for (let i = 0; i < count; i++) out[i] = unsignedScratch[i] >>> 0;
 }
+
+/** Scratch words for {@link fillUint32}, grown on demand. */
+let unsignedScratch = new Int32Array(64);
 
 /** Number of ziggurat layers. */
 const LAYERS = 128;
