@@ -234,7 +234,7 @@ export async function renderPlot(
     field: 'x',
     type: 'quantitative' as const,
     title: flag,
-    scale: { type: X_IS_LOG[settings.vary] ? ('log' as const) : ('linear' as const), zero: false },
+    scale: X_IS_LOG[settings.vary] ? { type: 'log' as const } : { zero: false },
   };
   const color = {
     field: 'series',
