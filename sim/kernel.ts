@@ -23,6 +23,9 @@
  * smaller l, every p reuses the same mask words (a unit is kept when its word < p 2^32), and
  * residual and plain runs share A.
  */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
 import { fillNormals, fillUint32, streamState } from './random.js';
 
 /** The two architectures of the model. */
@@ -72,6 +75,13 @@ export function runBlock(task: BlockTask): BlockResult {
   const vStream = streamState(seed, block, 0);
   const layerStreams = Array.from({ length: depth }, (_, d) => streamState(seed, block, d + 1));
 
+  const matrixBytes = 8 * n * n;
+  const memory = new WebAssembly.Memory({ initial: Math.ceil((4 * matrixBytes) / 65536) || 1 });
+  const product = (
+    new WebAssembly.Instance(PRODUCT_MODULE, { env: { memory } }).exports as ProductExports
+  ).product;
+  const matrix = (slot: number) => new Float64Array(memory.buffer, slot * matrixBytes, n * n);
+
   const state: ChainState = {
     n,
     t: residual ? t : 1,
@@ -81,10 +91,13 @@ export function runBlock(task: BlockTask): BlockResult {
     columns: new Int32Array(n),
     columnOf: new Int32Array(n),
     width: 0,
-    q: new Float64Array(n * n),
-    next: new Float64Array(n * n),
+    q: matrix(0),
+    next: matrix(1),
     rowSums: new Float64Array(n),
     keptRows: new Int32Array(n),
+    keptQ: matrix(2),
+    weights: matrix(3),
+    product,
   };
   const v = new Float64Array(n);
   const maskWords = new Float64Array(n);
@@ -104,8 +117,9 @@ export function runBlock(task: BlockTask): BlockResult {
         topFactor(state, v);
         dominant = countTop(state);
       } else {
-        dominant = countNext(state);
-        if (d + 1 < depth) applyFactor(state);
+        const kept = gatherKeptRows(state);
+        dominant = countNext(state, kept);
+        if (d + 1 < depth) applyFactor(state, kept);
       }
       counts[d] += dominant;
       squares[d] += dominant * dominant;
@@ -137,7 +151,35 @@ interface ChainState {
   rowSums: Float64Array;
   /** Scratch list of the rows this level's mask keeps. */
   keptRows: Int32Array;
+  /** The kept rows of Q, compacted, row stride `width`. */
+  keptQ: Float64Array;
+  /** weights[i * kept + m] = A[keptRows[m]][i]. */
+  weights: Float64Array;
+  /** The WebAssembly product over q, next, keptQ and weights, which share its memory. */
+  product: ProductExports['product'];
 }
+
+/** Exports of sim/product.wat. */
+interface ProductExports {
+  /**
+   * out[i][c] = t * sum_m weights[i][m] * rows[m][c] for i < n, c < width (row strides kept,
+   * width, width), with byte offsets into the instance's memory; 128-bit SIMD, 2 x 4 blocks.
+   */
+  product(
+    weights: number,
+    rows: number,
+    out: number,
+    n: number,
+    kept: number,
+    width: number,
+    t: number,
+  ): void;
+}
+
+/** The compiled product kernel, shared by every block this thread runs. */
+const PRODUCT_MODULE = new WebAssembly.Module(
+  readFileSync(fileURLToPath(new URL('./product.wasm', import.meta.url))),
+);
 
 /** Q[i][j] = K[j][i] s_j v_j over the kept columns j: the top factor applied to diag(V). */
 function topFactor(state: ChainState, v: Float64Array): void {
@@ -177,38 +219,64 @@ function countTop(state: ChainState): number {
 }
 
 /**
- * Dominant rows of Theta = F Q (F = K^T S, this level's factor) in O(n^2), without forming the
- * product: Theta_ii = sum_a K[a][i] s_a Q[a][i] and
- * sum_{j != i} Theta_ij = sum_a K[a][i] s_a W[a][i], where W[a][i] = sum_{j != i} Q[a][j] is the
- * row sum of Q minus one entry, summed directly when a = i (where that entry dominates).
+ * Gathers this level's kept rows r: their indices, the rows of Q (compacted to `kept` rows) and
+ * the columns of A transposed, weights[i * kept + m] = A[r_m][i], so that the loops below run
+ * over contiguous memory.
  */
-function countNext(state: ChainState): number {
-  const { n, t, residual, a, keep, columnOf, width, q, rowSums } = state;
+function gatherKeptRows(state: ChainState): number {
+  const { n, a, keep, width, q, keptRows, keptQ, weights } = state;
+  let kept = 0;
   for (let r = 0; r < n; r++) {
-    const row = r * width;
+    if (!keep[r]) continue;
+    keptRows[kept] = r;
+    keptQ.set(q.subarray(r * width, (r + 1) * width), kept * width);
+    kept++;
+  }
+  for (let i = 0; i < n; i++) {
+    const target = i * kept;
+    for (let m = 0; m < kept; m++) weights[target + m] = a[keptRows[m] * n + i];
+  }
+  return kept;
+}
+
+/**
+ * Dominant rows of Theta = F Q (F = K^T S, this level's factor) in O(n^2), without forming the
+ * product. With R[r] the row sums of Q and D[i] = sum_r A[r][i] s_r Q[r][i],
+ *
+ *     Theta_ii               = s_i Q[i][i]          + t D[i]
+ *     sum_{j != i} Theta_ij  = s_i (R[i] - Q[i][i]) + t (sum_r A[r][i] s_r R[r] - D[i])
+ *
+ * (the identity terms only for residual nets). The subtractions lose nothing that matters: near
+ * a tie |Theta_ii| ~ |off-diagonal sum|, their absolute rounding error is a few ulps of either.
+ */
+function countNext(state: ChainState, kept: number): number {
+  const { n, t, residual, keep, columnOf, width, q, keptQ, weights, rowSums } = state;
+  for (let m = 0; m < kept; m++) {
+    const row = m * width;
     let sum = 0;
-    for (let c = 0; c < width; c++) sum += q[row + c];
-    rowSums[r] = sum;
+    for (let c = 0; c < width; c++) sum += keptQ[row + c];
+    rowSums[m] = sum;
   }
 
   let dominant = 0;
   for (let i = 0; i < n; i++) {
     const ci = columnOf[i];
-    let diagonal = 0;
-    let offDiagonal = 0;
-    for (let r = 0; r < n; r++) {
-      if (!keep[r]) continue;
-      const qri = ci >= 0 ? q[r * width + ci] : 0;
-      const weight = t * a[r * n + i];
-      diagonal += weight * qri;
-      offDiagonal += weight * (rowSums[r] - qri);
+    const w = i * kept;
+    let total = 0;
+    let ownColumn = 0;
+    for (let m = 0; m < kept; m++) total += weights[w + m] * rowSums[m];
+    if (ci >= 0) {
+      for (let m = 0; m < kept; m++) ownColumn += weights[w + m] * keptQ[m * width + ci];
     }
+    let diagonal = t * ownColumn;
+    let offDiagonal = t * (total - ownColumn);
     if (residual && keep[i]) {
       const row = i * width;
-      let ownOff = 0;
-      for (let c = 0; c < width; c++) if (c !== ci) ownOff += q[row + c];
-      diagonal += ci >= 0 ? q[row + ci] : 0;
-      offDiagonal += ownOff;
+      let rowSum = 0;
+      for (let c = 0; c < width; c++) rowSum += q[row + c];
+      const own = ci >= 0 ? q[row + ci] : 0;
+      diagonal += own;
+      offDiagonal += rowSum - own;
     }
     if (Math.abs(diagonal) > Math.abs(offDiagonal)) dominant++;
   }
@@ -216,46 +284,12 @@ function countNext(state: ChainState): number {
 }
 
 /**
- * Q <- K^T S Q, with K = I + t A (residual) or A (plain), over the kept columns. Each entry of
- * the new Q is a dot product over the kept rows r, computed for blocks of 2 rows by 4 columns at
- * a time so that every loaded number serves several multiply-adds.
+ * Q <- K^T S Q, with K = I + t A (residual) or A (plain), over the kept columns: the WebAssembly
+ * product forms t A^T S Q from the gathered operands, and the identity adds the kept rows of Q.
  */
-function applyFactor(state: ChainState): void {
-  const { n, t, residual, a, keep, width, q, next, keptRows } = state;
-  let kept = 0;
-  for (let r = 0; r < n; r++) if (keep[r]) keptRows[kept++] = r;
-
-  let i = 0;
-  for (; i + 1 < n; i += 2) {
-    const target0 = i * width;
-    const target1 = target0 + width;
-    let c = 0;
-    for (; c + 3 < width; c += 4) {
-      let x00 = 0, x01 = 0, x02 = 0, x03 = 0, x10 = 0, x11 = 0, x12 = 0, x13 = 0;
-      for (let m = 0; m < kept; m++) {
-        const r = keptRows[m];
-        const w0 = a[r * n + i];
-        const w1 = a[r * n + i + 1];
-        const source = r * width + c;
-        const q0 = q[source], q1 = q[source + 1], q2 = q[source + 2], q3 = q[source + 3];
-        x00 += w0 * q0; x01 += w0 * q1; x02 += w0 * q2; x03 += w0 * q3;
-        x10 += w1 * q0; x11 += w1 * q1; x12 += w1 * q2; x13 += w1 * q3;
-      }
-      next[target0 + c] = t * x00; next[target0 + c + 1] = t * x01;
-      next[target0 + c + 2] = t * x02; next[target0 + c + 3] = t * x03;
-      next[target1 + c] = t * x10; next[target1 + c + 1] = t * x11;
-      next[target1 + c + 2] = t * x12; next[target1 + c + 3] = t * x13;
-    }
-    for (; c < width; c++) {
-      next[target0 + c] = t * columnDot(a, q, keptRows, kept, n, width, i, c);
-      next[target1 + c] = t * columnDot(a, q, keptRows, kept, n, width, i + 1, c);
-    }
-  }
-  for (; i < n; i++) {
-    for (let c = 0; c < width; c++) {
-      next[i * width + c] = t * columnDot(a, q, keptRows, kept, n, width, i, c);
-    }
-  }
+function applyFactor(state: ChainState, kept: number): void {
+  const { n, t, residual, width, q, next, keptRows, keptQ, weights } = state;
+  state.product(weights.byteOffset, keptQ.byteOffset, next.byteOffset, n, kept, width, t);
 
   if (residual) {
     for (let m = 0; m < kept; m++) {
@@ -265,23 +299,4 @@ function applyFactor(state: ChainState): void {
   }
   state.next = q;
   state.q = next;
-}
-
-/** sum over the kept rows r of A[r][i] Q[r][c]. */
-function columnDot(
-  a: Float64Array,
-  q: Float64Array,
-  keptRows: Int32Array,
-  kept: number,
-  n: number,
-  width: number,
-  i: number,
-  c: number,
-): number {
-  let sum = 0;
-  for (let m = 0; m < kept; m++) {
-    const r = keptRows[m];
-    sum += a[r * n + i] * q[r * width + c];
-  }
-  return sum;
 }

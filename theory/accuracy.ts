@@ -61,12 +61,17 @@ export async function accuracyTable(options: AccuracyOptions = {}): Promise<Accu
   for (const vary of SWEEP_PARAMS) {
     const values = grids[vary];
     if (values === undefined) continue;
-    const points = await sweep(vary, values, {}, {
-      trials: options.trials,
-      seed: options.seed,
-      workers: options.workers,
-      onProgress: options.onProgress,
-    });
+    const points = await sweep(
+      vary,
+      values,
+      {},
+      {
+        trials: options.trials,
+        seed: options.seed,
+        workers: options.workers,
+        onProgress: options.onProgress,
+      },
+    );
 
     const errors = (form: AccuracyForm): number[] =>
       points.map((point) => {

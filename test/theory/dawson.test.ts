@@ -47,7 +47,11 @@ test('gaussianDawsonMean: closed at m = 0, dawson as s -> 0, quadrature over Y i
   for (const m of [0.3, 2, 300]) {
     closeRelative(gaussianDawsonMean(m, 1e-6), dawson(m), 1e-9, `m = ${m}`);
   }
-  for (const [m, s] of [[1, 0.5], [4, 3], [-2, 1]]) {
+  for (const [m, s] of [
+    [1, 0.5],
+    [4, 3],
+    [-2, 1],
+  ]) {
     const density = (y: number) =>
       Math.exp(-0.5 * ((y - m) / s) ** 2) / (s * Math.sqrt(2 * Math.PI));
     const edges = [-12, -6, -3, -1, 0, 1, 3, 6, 12].map((z) => m + s * z);

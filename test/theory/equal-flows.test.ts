@@ -42,7 +42,11 @@ test('binomial windows match the exact pmf and sum to 1', () => {
   const exact = [0.2401, 0.4116, 0.2646, 0.0756, 0.0081];
   exact.forEach((want, x) => close(mass[x], want, 1e-15, `x = ${x}`));
 
-  for (const [trials, p] of [[99, 0.9], [10_000, 0.5], [1_000_000, 0.001]] as const) {
+  for (const [trials, p] of [
+    [99, 0.9],
+    [10_000, 0.5],
+    [1_000_000, 0.001],
+  ] as const) {
     const window = binomialWindow(trials, p);
     const total = window.mass.reduce((sum, v) => sum + v, 0);
     close(total, 1, 1e-12, `Bin(${trials}, ${p})`);

@@ -9,9 +9,13 @@ const close = (got: number, want: number, tol: number, what = '') =>
   assert.ok(Math.abs(got - want) <= tol, `${what} got ${got}, want ${want} +- ${tol}`);
 
 test('n = 2 by hand: the other unit is closed (share 1) or open (share 1/2)', () => {
-  for (const [p, l] of [[0.9, 5], [0.3, 9], [0.5, 0]]) {
+  for (const [p, l] of [
+    [0.9, 5],
+    [0.3, 9],
+    [0.5, 0],
+  ]) {
     const k = 10 - l;
-    const want = Math.pow(1 - (1 - p) ** 2, k - 1) * p * ((1 - p) + p / 2);
+    const want = Math.pow(1 - (1 - p) ** 2, k - 1) * p * (1 - p + p / 2);
     close(expectedSigmaPlain({ n: 2, p, l }), want, 1e-15, `p = ${p}, l = ${l}`);
   }
 });
@@ -42,7 +46,11 @@ test('agrees with the NumPy reference at all 45 grid points within 0.004', () =>
 });
 
 test("agrees with the package's engine at fixed seeds within 3 standard errors", async () => {
-  for (const params of [{ n: 3, p: 0.4 }, { n: 5, l: 8 }, { n: 10, p: 0.2 }]) {
+  for (const params of [
+    { n: 3, p: 0.4 },
+    { n: 5, l: 8 },
+    { n: 10, p: 0.2 },
+  ]) {
     const run = await simulate(params, { kind: 'plain', trials: 20_000, seed: 7, workers: 2 });
     close(expectedSigmaPlain(params), run.mean, 3 * run.stdError, JSON.stringify(params));
   }
