@@ -9,6 +9,7 @@
  */
 import { type ModelParams, resolveParams } from '../src/params.js';
 import { SIGMA_FORMS, expectedSigma } from '../theory/expected-sigma.js';
+import { expectedSigmaPlain } from '../theory/plain-sigma.js';
 import { CpuWorkerPool, type SimulationBackend } from './backend.js';
 import type { BlockResult, BlockTask, NetKind } from './kernel.js';
 
@@ -193,7 +194,7 @@ export interface SweepPoint {
   params: ModelParams;
   residual?: SimulationResult;
   plain?: SimulationResult;
-  /** Closed-form E[sigma] for residual nets, by form name. */
+  /** Closed forms by name: the residual forms of SIGMA_FORMS, and plain for plain nets. */
   theory: Record<string, number>;
 }
 
@@ -213,6 +214,7 @@ export interface SweepOptions extends Omit<SimulateOptions, 'kind' | 'onProgress
 export function closedForms(params: ModelParams): Record<string, number> {
   const theory: Record<string, number> = {};
   for (const form of SIGMA_FORMS) theory[form] = expectedSigma(params, { form });
+  theory.plain = expectedSigmaPlain(params);
   return theory;
 }
 

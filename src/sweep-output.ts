@@ -183,6 +183,16 @@ export async function logPoint(logPath: string, point: SweepPoint): Promise<void
   await appendFile(logPath, `${JSON.stringify({ type: 'point', point })}\n`);
 }
 
+/** Residual nets in reds, plain nets in blues, as in the source paper's Figure 11. */
+const SERIES_COLORS: Record<string, string> = {
+  'residual (sim)': '#c0392b',
+  'plain (sim)': '#2c6fbb',
+  'paper (theory)': '#e67e22',
+  'general-p (theory)': '#8e44ad',
+  'corrected (theory)': '#7b241c',
+  'plain (theory)': '#5dade2',
+};
+
 const X_IS_LOG: Record<SweepParam, boolean> = {
   n: true,
   l: false,
@@ -236,14 +246,12 @@ export async function renderPlot(
     title: flag,
     scale: X_IS_LOG[settings.vary] ? { type: 'log' as const } : { zero: false },
   };
+  const series = [...new Set([...simulated, ...theory].map((d) => d.series))];
   const color = {
     field: 'series',
     type: 'nominal' as const,
     title: null,
-    scale: {
-      domain: [...new Set([...simulated, ...theory].map((d) => d.series))],
-      range: ['#c0392b', '#2c6fbb', '#7d3c98', '#16a085', '#d68910', '#555555'],
-    },
+    scale: { domain: series, range: series.map((name) => SERIES_COLORS[name] ?? '#555555') },
   };
   const spec: vegaLite.TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
