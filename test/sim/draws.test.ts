@@ -24,8 +24,10 @@ function definitionCounts(
     );
     for (let d = 0; d < depth; d++) {
       const { a, keep } = levels[d];
-      const k = (r: number, i: number): number =>
-        (kind === 'residual' ? (r === i ? 1 : 0) + t * a[z * n * n + r * n + i] : a[z * n * n + r * n + i]);
+      const k = (r: number, i: number): number => {
+        const entry = a[z * n * n + r * n + i];
+        return kind === 'residual' ? (r === i ? 1 : 0) + t * entry : entry;
+      };
       q = q.map((_, i) =>
         q[0].map((_, j) => {
           let sum = 0;
@@ -79,8 +81,9 @@ test('masks keep a unit with probability p: p = 1 keeps all, p = 0 none', () => 
   assert.ok(none.keep.every((x) => x === 0));
 });
 
-test('the pool draws the same numbers on worker threads as in line, whatever its size', async () => {
-  const request = { tasks: [task('residual', 2, 20), task('residual', 3, 20)], level: 0, capacity: 40 };
+test('the pool draws the same numbers on worker threads as in line, at any size', async () => {
+  const tasks = [task('residual', 2, 20), task('residual', 3, 20)];
+  const request = { tasks, level: 0, capacity: 40 };
   const inline = drawLevel(request);
   for (const size of [0, 2]) {
     const pool = new DrawPool(size);
