@@ -38,7 +38,10 @@ export class CpuWorkerPool implements SimulationBackend {
     );
   }
 
-  run(tasks: readonly BlockTask[], onBlock?: (result: BlockResult) => void): Promise<BlockResult[]> {
+  run(
+    tasks: readonly BlockTask[],
+    onBlock?: (result: BlockResult) => void,
+  ): Promise<BlockResult[]> {
     return new Promise((resolve, reject) => {
       const results: BlockResult[] = [];
       let nextTask = 0;

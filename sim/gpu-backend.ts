@@ -153,7 +153,7 @@ export function glStatus(gpuJs: GpuJsModule, requireFrom?: string): GlStatus {
     return {
       available: false,
       missing:
-        "the optional package gl did not build (Debian: apt-get install libxi-dev libgl-dev " +
+        'the optional package gl did not build (Debian: apt-get install libxi-dev libgl-dev ' +
         'xvfb, then npm ci; see sim/GPU.md)',
     };
   }
@@ -459,7 +459,14 @@ export class GpuBackend implements SimulationBackend {
   /** Runs a one-trial chain at n = 2 and returns the class of the kernel that ran. */
   private probe(): string {
     const task: BlockTask = {
-      kind: 'residual', n: 2, depth: 1, p: 1, t: 0.1, seed: 0, block: 0, trials: 1,
+      kind: 'residual',
+      n: 2,
+      depth: 1,
+      p: 1,
+      t: 0.1,
+      seed: 0,
+      block: 0,
+      trials: 1,
     };
     const draws: LevelDraws = {
       a: new Float32Array(4),

@@ -235,20 +235,40 @@ function applyFactor(state: ChainState): void {
     const target1 = target0 + width;
     let c = 0;
     for (; c + 3 < width; c += 4) {
-      let x00 = 0, x01 = 0, x02 = 0, x03 = 0, x10 = 0, x11 = 0, x12 = 0, x13 = 0;
+      let x00 = 0,
+        x01 = 0,
+        x02 = 0,
+        x03 = 0,
+        x10 = 0,
+        x11 = 0,
+        x12 = 0,
+        x13 = 0;
       for (let m = 0; m < kept; m++) {
         const r = keptRows[m];
         const w0 = a[r * n + i];
         const w1 = a[r * n + i + 1];
         const source = r * width + c;
-        const q0 = q[source], q1 = q[source + 1], q2 = q[source + 2], q3 = q[source + 3];
-        x00 += w0 * q0; x01 += w0 * q1; x02 += w0 * q2; x03 += w0 * q3;
-        x10 += w1 * q0; x11 += w1 * q1; x12 += w1 * q2; x13 += w1 * q3;
+        const q0 = q[source],
+          q1 = q[source + 1],
+          q2 = q[source + 2],
+          q3 = q[source + 3];
+        x00 += w0 * q0;
+        x01 += w0 * q1;
+        x02 += w0 * q2;
+        x03 += w0 * q3;
+        x10 += w1 * q0;
+        x11 += w1 * q1;
+        x12 += w1 * q2;
+        x13 += w1 * q3;
       }
-      next[target0 + c] = t * x00; next[target0 + c + 1] = t * x01;
-      next[target0 + c + 2] = t * x02; next[target0 + c + 3] = t * x03;
-      next[target1 + c] = t * x10; next[target1 + c + 1] = t * x11;
-      next[target1 + c + 2] = t * x12; next[target1 + c + 3] = t * x13;
+      next[target0 + c] = t * x00;
+      next[target0 + c + 1] = t * x01;
+      next[target0 + c + 2] = t * x02;
+      next[target0 + c + 3] = t * x03;
+      next[target1 + c] = t * x10;
+      next[target1 + c + 1] = t * x11;
+      next[target1 + c + 2] = t * x12;
+      next[target1 + c + 3] = t * x13;
     }
     for (; c < width; c++) {
       next[target0 + c] = t * columnDot(a, q, keptRows, kept, n, width, i, c);

@@ -8,5 +8,8 @@ import { type BlockTask, runBlock } from './kernel.js';
 
 parentPort?.on('message', (task: BlockTask) => {
   const result = runBlock(task);
-  parentPort?.postMessage(result, [result.counts.buffer as ArrayBuffer, result.squares.buffer as ArrayBuffer]);
+  parentPort?.postMessage(result, [
+    result.counts.buffer as ArrayBuffer,
+    result.squares.buffer as ArrayBuffer,
+  ]);
 });

@@ -49,7 +49,14 @@ const DEPTH = 3;
 
 function tasksOf(kind: NetKind, blocks: number, trials: number, n = 6): BlockTask[] {
   return Array.from({ length: blocks }, (_, block) => ({
-    kind, n, depth: DEPTH, p: 0.8, t: 0.05, seed: 7, block, trials,
+    kind,
+    n,
+    depth: DEPTH,
+    p: 0.8,
+    t: 0.05,
+    seed: 7,
+    block,
+    trials,
   }));
 }
 

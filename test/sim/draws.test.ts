@@ -47,7 +47,14 @@ function definitionCounts(
 }
 
 const task = (kind: NetKind, block: number, trials: number): BlockTask => ({
-  kind, n: 5, depth: 3, p: 0.7, t: 0.3, seed: 11, block, trials,
+  kind,
+  n: 5,
+  depth: 3,
+  p: 0.7,
+  t: 0.3,
+  seed: 11,
+  block,
+  trials,
 });
 
 test('draws are the CPU kernel draws: the definition on them gives its per-trial counts', () => {

@@ -1,16 +1,185 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
+import type { SimulationBackend } from '../../sim/backend.js';
 import { gpuStatus } from '../../sim/create-backend.js';
 import { GpuBackend } from '../../sim/gpu-backend.js';
-import { runBlock } from '../../sim/kernel.js';
+import { type BlockResult, type BlockTask, runBlock } from '../../sim/kernel.js';
 import { BLOCK_TRIALS, simulate, sweep } from '../../sim/simulate.js';
+import { dominanceRatio, expectedSigma } from '../../theory/expected-sigma.js';
+import { phiExact } from '../../theory/phi.js';
+import { resolveParams } from '../../src/params.js';
 
-const params = { n: 6, L: 4, l: 1, p: 0.8, eps: 0.5, sigmaA: 0.2 };
+/** A backend that runs blocks in this thread, in reverse order: order must not matter. */
+class ReversedInThreadBackend implements SimulationBackend {
+  readonly name = 'in-thread-reversed';
+  blocksRun = 0;
+  async run(tasks: readonly BlockTask[], onBlock?: (r: BlockResult) => void) {
+    const results = [...tasks].reverse().map((task) => runBlock(task));
+    for (const result of results) onBlock?.(result);
+    this.blocksRun += results.length;
+    return results;
+  }
+  async close() {}
+}
+
+const inThread = new ReversedInThreadBackend();
+
+test('one seed gives bit-identical results on 1 or 2 workers and in any block order', async () => {
+  const one = await simulate({ n: 8 }, { trials: 3500, seed: 9, workers: 1 });
+  const two = await simulate({ n: 8 }, { trials: 3500, seed: 9, workers: 2 });
+  const reversed = await simulate({ n: 8 }, { trials: 3500, seed: 9, backend: inThread });
+  assert.is(one.mean, two.mean);
+  assert.is(one.stdError, two.stdError);
+  assert.is(reversed.mean, one.mean);
+  assert.is(reversed.backend, 'in-thread-reversed');
+  assert.is(one.backend, 'cpu-workers');
+  const other = await simulate({ n: 8 }, { trials: 3500, seed: 10, backend: inThread });
+  assert.is.not(other.mean, one.mean);
+});
+
+test('scaling sigmaV changes nothing, bit for bit, for both kinds', async () => {
+  for (const kind of ['residual', 'plain'] as const) {
+    const a = await simulate({ sigmaV: 0.1 }, { kind, trials: 2000, backend: inThread });
+    const b = await simulate({ sigmaV: 7.3 }, { kind, trials: 2000, backend: inThread });
+    assert.is(a.mean, b.mean);
+  }
+});
+
+test('plain nets: scaling sigmaA changes nothing, bit for bit', async () => {
+  const a = await simulate({ sigmaA: 0.01 }, { kind: 'plain', trials: 2000, backend: inThread });
+  const b = await simulate({ sigmaA: 3 }, { kind: 'plain', trials: 2000, backend: inThread });
+  assert.is(a.mean, b.mean);
+});
+
+test('residual nets: only eps * sigmaA matters (equal to rounding)', async () => {
+  const trials = 4000;
+  const a = await simulate({ eps: 0.1, sigmaA: 0.3 }, { trials, backend: inThread });
+  const b = await simulate({ eps: 0.3, sigmaA: 0.1 }, { trials, backend: inThread });
+  const c = await simulate({ eps: 0.6, sigmaA: 0.05 }, { trials, backend: inThread });
+  // A flip needs |Theta_ii| and the off-diagonal sum equal to rounding: at most a few rows.
+  assert.ok(Math.abs(a.mean - b.mean) <= 2 / (20 * trials));
+  assert.ok(Math.abs(a.mean - c.mean) <= 2 / (20 * trials));
+});
+
+test('agrees with the closed form where it is accurate: p = 1 and the defaults', async () => {
+  // The logistic 1 / (1 + r^-1.2) is itself off by 0.0024 at r = 103 (p = 1), 18 standard
+  // errors at 20K trials; with the exact phi(r) = (2/pi) atan(r) the form is within the noise.
+  for (const params of [{ p: 1 }, {}, { p: 1, n: 10, eps: 0.3 }]) {
+    const result = await simulate(params, { trials: 20000, seed: 3 });
+    const resolved = resolveParams(params);
+    const k = resolved.L - resolved.l;
+    const formula = resolved.p ** k * phiExact(dominanceRatio(resolved, 'general-p'));
+    const z = Math.abs(result.mean - formula) / result.stdError;
+    assert.ok(z < 4, `${JSON.stringify(params)}: sim ${result.mean}, formula ${formula}, z ${z}`);
+  }
+  const atP1 = await simulate({ p: 1 }, { trials: 20000, seed: 3 });
+  const logisticError = expectedSigma({ p: 1 }) - atP1.mean;
+  assert.ok(logisticError > 0.0015 && logisticError < 0.0035, `logistic error ${logisticError}`);
+});
+
+test('the closed form underestimates E[sigma] at small p, far beyond the noise', async () => {
+  const result = await simulate({ p: 0.2 }, { trials: 20000, seed: 3 });
+  for (const form of ['paper', 'general-p'] as const) {
+    const formula = expectedSigma({ p: 0.2 }, { form });
+    assert.ok(formula < 0.001);
+    assert.ok(result.mean - formula > 0.04, `sim ${result.mean}`);
+    assert.ok(result.mean - formula > 20 * result.stdError);
+  }
+});
+
+test('an l-sweep equals separate runs with one seed, bit for bit, at the cost of one', async () => {
+  const counting = new ReversedInThreadBackend();
+  const points = await sweep(
+    'l',
+    [2, 5, 9],
+    { n: 6 },
+    { trials: 1500, seed: 4, backend: counting },
+  );
+  assert.is(counting.blocksRun, 2 * 2);
+  for (const point of points) {
+    for (const kind of ['residual', 'plain'] as const) {
+      const alone = await simulate(
+        { n: 6, l: point.value },
+        { kind, trials: 1500, seed: 4, backend: inThread },
+      );
+      assert.is(point[kind]?.mean, alone.mean, `${kind} at l = ${point.value}`);
+      assert.is(point[kind]?.params.l, point.value);
+    }
+  }
+});
+
+test('a sweep reports every requested value with both kinds and the closed forms', async () => {
+  const seen: number[] = [];
+  const progress: number[] = [];
+  const points = await sweep(
+    'p',
+    [0.5, 0.7, 1],
+    { n: 5 },
+    {
+      trials: 1000,
+      backend: inThread,
+      onPoint: (point) => {
+        seen.push(point.value);
+      },
+      onProgress: (done, total) => progress.push(done / total),
+      skip: (value) => value === 0.7,
+    },
+  );
+  assert.equal(seen, [0.5, 1]);
+  assert.equal(
+    points.map((point) => point.value),
+    [0.5, 1],
+  );
+  assert.is(progress[progress.length - 1], 1);
+  assert.is(points[1].theory.paper, expectedSigma({ n: 5, p: 1 }));
+  assert.ok(points[0].residual && points[0].plain);
+  const plainOnly = await sweep('n', [3], {}, { trials: 500, kinds: ['plain'], backend: inThread });
+  assert.is(plainOnly[0].residual, undefined);
+  assert.is(plainOnly[0].plain?.params.n, 3);
+});
+
+test('progress reaches the total trials', async () => {
+  const seen: [number, number][] = [];
+  await simulate(
+    { n: 4 },
+    { trials: 2500, backend: inThread, onProgress: (d, t) => seen.push([d, t]) },
+  );
+  assert.equal(seen[seen.length - 1], [2500, 2500]);
+  assert.is(seen.length, 3);
+});
+
+test('bad options are RangeErrors naming the option and the value', async () => {
+  const rejects = async (promise: Promise<unknown>, pattern: RegExp) => {
+    try {
+      await promise;
+      assert.unreachable('should have thrown');
+    } catch (error) {
+      assert.instance(error, RangeError);
+      assert.match((error as Error).message, pattern);
+    }
+  };
+  await rejects(simulate({}, { trials: 0 }), /trials must be an integer .* got 0/);
+  await rejects(simulate({}, { seed: -1 }), /seed .* got -1/);
+  await rejects(simulate({}, { workers: 0.5 }), /workers .* got 0.5/);
+  await rejects(simulate({}, { kind: 'dense' as never }), /kind .* "dense"/);
+  await rejects(simulate({ p: 1.5 }), /p must be in \[0, 1\], got 1.5/);
+  await rejects(sweep('L' as never, [1]), /vary must be one of .* got L/);
+  await rejects(sweep('p', []), /values must not be empty/);
+  await rejects(sweep('p', [0.5], {}, { kinds: [] }), /kinds must not be empty/);
+  await rejects(sweep('l', [3, 10]), /l must be < L \(= 10\), got 10/);
+});
+
+/** The backend option: by name or object, on the CPU pool and on gpu.js kernels. */
+const small = { n: 6, L: 4, l: 1, p: 0.8, eps: 0.5, sigmaA: 0.2 };
 
 test("backend 'cpu': mean and standard error come from the exact per-block sums", async () => {
   const trials = 2 * BLOCK_TRIALS + 300;
-  const result = await simulate(params, { trials, seed: 3, backend: 'cpu', workers: 2 });
+  const result = await simulate(small, { trials, seed: 3, backend: 'cpu', workers: 2 });
 
   let count = 0;
   let square = 0;
@@ -32,8 +201,8 @@ test('a gpu.js backend object gives the CPU answer, names its kernel, stays open
   const backend = await GpuBackend.create({ mode: 'webasm', drawWorkers: 1 });
   const options = { trials: 800, seed: 5, backend };
   for (const kind of ['residual', 'plain'] as const) {
-    const gpu = await simulate(params, { ...options, kind });
-    const cpu = await simulate(params, { ...options, kind, backend: 'cpu', workers: 1 });
+    const gpu = await simulate(small, { ...options, kind });
+    const cpu = await simulate(small, { ...options, kind, backend: 'cpu', workers: 1 });
     assert.is(gpu.backend, 'gpu.js-webassembly');
     assert.ok(Math.abs(gpu.mean - cpu.mean) <= 1 / (800 * 6), `${gpu.mean} vs ${cpu.mean}`);
   }
@@ -44,13 +213,13 @@ test('exact invariances on every backend: sigmaV never matters, sigmaA not for p
   const gpuJsCpu = await GpuBackend.create({ mode: 'cpu', drawWorkers: 0 });
   for (const backend of ['cpu' as const, gpuJsCpu]) {
     const options = { trials: 300, seed: 9, backend, workers: 1 };
-    const base = await simulate(params, options);
-    assert.is((await simulate({ ...params, sigmaV: 7 }, options)).mean, base.mean);
-    const scaled = { ...params, eps: 0.25, sigmaA: 0.4 };
+    const base = await simulate(small, options);
+    assert.is((await simulate({ ...small, sigmaV: 7 }, options)).mean, base.mean);
+    const scaled = { ...small, eps: 0.25, sigmaA: 0.4 };
     assert.is((await simulate(scaled, options)).mean, base.mean, 'only eps * sigmaA matters');
     const plain = { ...options, kind: 'plain' as const };
-    const plainBase = await simulate(params, plain);
-    assert.is((await simulate({ ...params, sigmaA: 3 }, plain)).mean, plainBase.mean);
+    const plainBase = await simulate(small, plain);
+    assert.is((await simulate({ ...small, sigmaA: 3 }, plain)).mean, plainBase.mean);
   }
   await gpuJsCpu.close();
 });
@@ -62,7 +231,7 @@ test('a bad backend gets a RangeError naming the option and the value', async ()
     [{ name: 'fake' }, '[object Object]'],
   ] as const) {
     let error: Error | undefined;
-    await simulate(params, { backend: backend as 'cpu' }).catch((e: Error) => {
+    await simulate(small, { backend: backend as 'cpu' }).catch((e: Error) => {
       error = e;
     });
     assert.instance(error, RangeError);
@@ -75,7 +244,7 @@ test('a bad backend gets a RangeError naming the option and the value', async ()
 
 test("backend 'gpu' runs where GL exists and otherwise fails with one line", async () => {
   const status = gpuStatus();
-  const run = simulate(params, { trials: 100, backend: 'gpu', workers: 1 });
+  const run = simulate(small, { trials: 100, backend: 'gpu', workers: 1 });
   if (status.available) {
     assert.match((await run).backend, /^gpu\.js-gl/);
   } else {
@@ -89,7 +258,7 @@ test("backend 'gpu' runs where GL exists and otherwise fails with one line", asy
 
 test('sweeps run on a named or given backend; an l-sweep equals simulate at each l', async () => {
   const progress: number[] = [];
-  const points = await sweep('p', [0.5, 0.9], params, {
+  const points = await sweep('p', [0.5, 0.9], small, {
     trials: 200,
     kinds: ['plain'],
     backend: 'auto',
@@ -104,7 +273,7 @@ test('sweeps run on a named or given backend; an l-sweep equals simulate at each
 
   const backend = await GpuBackend.create({ mode: 'webasm', drawWorkers: 1 });
   const seen: number[] = [];
-  const levels = await sweep('l', [3, 1], params, {
+  const levels = await sweep('l', [3, 1], small, {
     trials: 300,
     backend,
     onPoint: (point) => {
@@ -112,12 +281,49 @@ test('sweeps run on a named or given backend; an l-sweep equals simulate at each
     },
   });
   for (const point of levels) {
-    const single = await simulate({ ...params, l: point.value }, { trials: 300, backend });
+    const single = await simulate({ ...small, l: point.value }, { trials: 300, backend });
     assert.is(point.residual?.mean, single.mean);
     assert.ok(point.plain !== undefined && point.theory['paper'] !== undefined);
   }
   await backend.close();
   assert.equal(seen, [3, 1]);
 });
+
+const peer = fileURLToPath(new URL('../../../../shared/peers/numpy_peer.py', import.meta.url));
+const hasNumpy = (() => {
+  try {
+    execFileSync('python3', ['-c', 'import numpy'], { stdio: 'ignore' });
+    return existsSync(peer);
+  } catch {
+    return false;
+  }
+})();
+
+if (hasNumpy) {
+  test('agrees with the independent NumPy simulation within 4 standard errors', async () => {
+    for (const [kind, peerKind, p] of [
+      ['residual', 'res', 0.6],
+      ['plain', 'plain', 0.9],
+    ] as const) {
+      const output = execFileSync('python3', [
+        peer,
+        '--trials',
+        '20000',
+        '--kind',
+        peerKind,
+        '--p',
+        String(p),
+        '--seed',
+        '1',
+      ]);
+      const reference = JSON.parse(output.toString()).mean as number;
+      const ours = await simulate({ p }, { kind, trials: 20000, seed: 1 });
+      const z = Math.abs(ours.mean - reference) / (Math.SQRT2 * ours.stdError);
+      assert.ok(z < 4, `${kind}: ours ${ours.mean}, NumPy ${reference}, z ${z}`);
+    }
+  });
+} else {
+  process.stderr.write('note: NumPy peer not found; the cross-check against it did not run\n');
+}
 
 test.run();

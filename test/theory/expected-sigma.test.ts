@@ -1,11 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
-import {
-  dominanceRatio,
-  effectivePathCount,
-  expectedSigma,
-} from '../../theory/expected-sigma.js';
+import { dominanceRatio, effectivePathCount, expectedSigma } from '../../theory/expected-sigma.js';
 import { resolveParams } from '../../src/params.js';
 
 const close = (got: number, want: number, tol: number) =>
@@ -13,7 +9,7 @@ const close = (got: number, want: number, tol: number) =>
 
 test('defaults: hand-computed values of both forms', () => {
   // k = 5, n - 1 = 19, eps sA = 1e-3: r^2 = (1 + 5e-6) / (5 * 19 * 1e-6) = 10526.3684...
-  const rPaper = Math.sqrt((1 + 5e-6) / (95e-6));
+  const rPaper = Math.sqrt((1 + 5e-6) / 95e-6);
   close(expectedSigma(), Math.pow(0.9, 5) / (1 + Math.pow(rPaper, -1.2)), 1e-15);
   close(expectedSigma(), 0.5882, 5e-5);
   close(expectedSigma({}, { form: 'general-p' }), 0.5889, 5e-5);
@@ -68,7 +64,11 @@ test('E[sigma] decreases as eps or n grows, as the derivation says', () => {
 
 test('sigmaV has no effect and only eps * sigmaA matters', () => {
   assert.is(expectedSigma({ sigmaV: 5 }), expectedSigma({ sigmaV: 0.001 }));
-  close(expectedSigma({ eps: 0.2, sigmaA: 0.005 }), expectedSigma({ eps: 0.1, sigmaA: 0.01 }), 1e-15);
+  close(
+    expectedSigma({ eps: 0.2, sigmaA: 0.005 }),
+    expectedSigma({ eps: 0.1, sigmaA: 0.01 }),
+    1e-15,
+  );
 });
 
 test('bad options are RangeErrors naming the option', () => {

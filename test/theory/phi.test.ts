@@ -58,8 +58,14 @@ test('phiExact matches a 40-digit evaluation of (2/pi) atan(r) by mathjs', () =>
 });
 
 test('negative or NaN r is a RangeError naming r', () => {
-  assert.throws(() => phi(-1), (e: Error) => e instanceof RangeError && /r .*-1/.test(e.message));
-  assert.throws(() => phiExact(NaN), (e: Error) => e instanceof RangeError && /NaN/.test(e.message));
+  assert.throws(
+    () => phi(-1),
+    (e: Error) => e instanceof RangeError && /r .*-1/.test(e.message),
+  );
+  assert.throws(
+    () => phiExact(NaN),
+    (e: Error) => e instanceof RangeError && /NaN/.test(e.message),
+  );
   assert.throws(() => phiLogistic(-2), /r must be/);
 });
 

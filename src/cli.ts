@@ -1,0 +1,285 @@
+/**
+ * Command line: `resnet-noise-stability sim --vary p` (or `npm run sim -- --vary p`) sweeps one
+ * parameter of the random-matrix model, prints simulated E[sigma] for residual and plain nets
+ * beside the closed forms, and writes a JSON-lines log, a CSV and an SVG plot as it goes.
+ *
+ * Bad input ends the process with one line on stderr naming the flag and the value, and exit
+ * status 2; any other failure prints one line and exits 1.
+ */
+import { availableParallelism } from 'node:os';
+
+import { SingleBar } from 'cli-progress';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+
+import { DEFAULT_PARAMS, type ModelParams, resolveParams } from './params.js';
+import {
+  FLAG_OF,
+  UsageError,
+  type SweepSettings,
+  formatCsv,
+  formatTable,
+  logPoint,
+  pointRow,
+  readLoggedPoints,
+  startLog,
+  sweepFiles,
+  writeSummaries,
+} from './sweep-output.js';
+import {
+  DEFAULT_TRIALS,
+  type NetKind,
+  type SweepParam,
+  type SweepPoint,
+  sweep,
+} from '../sim/simulate.js';
+
+const PARAM_OF_FLAG: Record<string, SweepParam> = Object.fromEntries(
+  Object.entries(FLAG_OF).map(([param, flag]) => [flag, param as SweepParam]),
+);
+
+/** Default grid of each sweep, spanning the range of the source paper's Figure 11. */
+export function defaultGrid(vary: SweepParam, params: ModelParams): number[] {
+  switch (vary) {
+    case 'n':
+      return [2, 3, 5, 10, 20, 35, 50];
+    case 'l':
+      return Array.from({ length: params.L }, (_, l) => l);
+    case 'p':
+      return [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1];
+    case 'eps':
+      return [0.01, 0.03, 0.1, 0.3, 0.5, 1];
+    case 'sigmaA':
+      return [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1];
+    case 'sigmaV':
+      return [0.001, 0.01, 0.1, 1, 10];
+  }
+}
+
+function numberParser(flag: string) {
+  return (text: string): number => {
+    const value = Number(text);
+    if (text.trim() === '' || !Number.isFinite(value)) {
+      throw new InvalidArgumentError(`--${flag} must be a finite number, got '${text}'`);
+    }
+    return value;
+  };
+}
+
+function integerParser(flag: string, min: number, max: number) {
+  return (text: string): number => {
+    const value = Number(text);
+    if (text.trim() === '' || !Number.isInteger(value) || value < min || value > max) {
+      throw new InvalidArgumentError(
+        `--${flag} must be an integer in [${min}, ${max}], got '${text}'`,
+      );
+    }
+    return value;
+  };
+}
+
+function valuesParser(text: string): number[] {
+  const parts = text.split(',');
+  return parts.map((part) => {
+    const value = Number(part);
+    if (part.trim() === '' || !Number.isFinite(value)) {
+      throw new InvalidArgumentError(`--values must be numbers separated by commas, got '${text}'`);
+    }
+    return value;
+  });
+}
+
+interface SimFlags {
+  vary: string;
+  values?: number[];
+  n: number;
+  L: number;
+  l: number;
+  p: number;
+  eps: number;
+  sigmaA: number;
+  sigmaV: number;
+  trials: number;
+  seed: number;
+  workers: number;
+  kind: 'residual' | 'plain' | 'both';
+  out: string;
+  format: 'table' | 'csv' | 'json';
+  resume?: boolean;
+  quiet?: boolean;
+}
+
+/** Rewrites a validation message "sigmaA must be ..." as "--sigma-a must be ...". */
+function withFlagName(message: string): string {
+  for (const [param, flag] of Object.entries(FLAG_OF)) {
+    if (message.startsWith(`${param} `)) return `--${flag}${message.slice(param.length)}`;
+  }
+  return message.startsWith('L ') ? `--L${message.slice(1)}` : message;
+}
+
+async function runSim(flags: SimFlags): Promise<void> {
+  const vary = PARAM_OF_FLAG[flags.vary];
+  let params: ModelParams;
+  try {
+    params = resolveParams({
+      n: flags.n,
+      L: flags.L,
+      l: flags.l,
+      p: flags.p,
+      eps: flags.eps,
+      sigmaA: flags.sigmaA,
+      sigmaV: flags.sigmaV,
+    });
+  } catch (error) {
+    throw new UsageError(withFlagName((error as Error).message));
+  }
+  const values = flags.values ?? defaultGrid(vary, params);
+  for (const value of values) {
+    try {
+      resolveParams({ ...params, [vary]: value });
+    } catch (error) {
+      throw new UsageError(`--values: ${(error as Error).message}`);
+    }
+  }
+
+  const kinds: NetKind[] = flags.kind === 'both' ? ['residual', 'plain'] : [flags.kind];
+  const settings: SweepSettings = { vary, params, trials: flags.trials, seed: flags.seed, kinds };
+  const files = sweepFiles(flags.out, vary);
+  const earlier = flags.resume ? await readLoggedPoints(files.log, settings) : [];
+  const done = new Set(earlier.map((point) => point.value));
+  await startLog(flags.out, files.log, settings, earlier);
+
+  const points: SweepPoint[] = earlier.filter((point) => values.includes(point.value));
+  const showProgress = !flags.quiet && process.stderr.isTTY === true;
+  const bar = new SingleBar({
+    format: 'sim [{bar}] {percentage}% | {value}/{total} trials | eta {eta_formatted}',
+    stream: process.stderr,
+    hideCursor: true,
+  });
+  let barStarted = false;
+
+  await sweep(vary, values, params, {
+    kinds,
+    trials: flags.trials,
+    seed: flags.seed,
+    workers: flags.workers,
+    skip: (value) => done.has(value),
+    onProgress: (trialsDone, total) => {
+      if (!showProgress) return;
+      if (!barStarted) {
+        bar.start(total, 0);
+        barStarted = true;
+      }
+      bar.update(trialsDone);
+    },
+    onPoint: async (point) => {
+      points.push(point);
+      await logPoint(files.log, point);
+      points.sort((a, b) => values.indexOf(a.value) - values.indexOf(b.value));
+      await writeSummaries(flags.out, points, settings);
+    },
+  });
+  if (barStarted) bar.stop();
+
+  if (points.length > 0) await writeSummaries(flags.out, points, settings);
+  if (flags.format === 'json') {
+    process.stdout.write(`${JSON.stringify(points.map(pointRow), null, 2)}\n`);
+  } else if (flags.format === 'csv') {
+    process.stdout.write(formatCsv(points));
+  } else {
+    process.stdout.write(`${formatTable(points)}\n`);
+  }
+  if (!flags.quiet) {
+    process.stderr.write(`wrote ${files.log}, ${files.csv} and ${files.svg}\n`);
+  }
+}
+
+/** Builds the command-line program; exported so tests can inspect it. */
+export function buildProgram(): Command {
+  const program = new Command('resnet-noise-stability')
+    .description('Why identity connections make residual nets noise-stable: theory and simulation')
+    .exitOverride()
+    .configureOutput({ outputError: () => undefined });
+
+  const d = DEFAULT_PARAMS;
+  program
+    .command('sim')
+    .description('sweep one model parameter; print simulated E[sigma] beside the closed forms')
+    .addOption(
+      new Option('--vary <param>', 'parameter to sweep')
+        .choices(Object.keys(PARAM_OF_FLAG))
+        .default('p'),
+    )
+    .option(
+      '--values <list>',
+      'comma-separated values (default: a grid per parameter)',
+      valuesParser,
+    )
+    .option('--n <int>', 'width of each layer', integerParser('n', 2, 100000), d.n)
+    .option('--L <int>', 'total number of layers', integerParser('L', 1, 100000), d.L)
+    .option('--l <int>', 'layer looked back to, 0 <= l < L', integerParser('l', 0, 100000), d.l)
+    .option('--p <prob>', 'probability that a ReLU mask keeps a unit', numberParser('p'), d.p)
+    .option('--eps <x>', 'scale of the residual branch', numberParser('eps'), d.eps)
+    .option(
+      '--sigma-a <x>',
+      'standard deviation of the entries of A',
+      numberParser('sigma-a'),
+      d.sigmaA,
+    )
+    .option(
+      '--sigma-v <x>',
+      'standard deviation of the loss gradient',
+      numberParser('sigma-v'),
+      d.sigmaV,
+    )
+    .option('--trials <int>', 'trials per point', integerParser('trials', 1, 1e12), DEFAULT_TRIALS)
+    .option(
+      '--seed <int>',
+      'seed of the random streams',
+      integerParser('seed', 0, Number.MAX_SAFE_INTEGER),
+      0,
+    )
+    .option(
+      '--workers <int>',
+      'worker threads',
+      integerParser('workers', 1, 256),
+      availableParallelism(),
+    )
+    .addOption(
+      new Option('--kind <kind>', 'nets to simulate')
+        .choices(['residual', 'plain', 'both'])
+        .default('both'),
+    )
+    .option('--out <dir>', 'folder for the log, CSV and plot', 'results')
+    .addOption(
+      new Option('--format <format>', 'stdout format')
+        .choices(['table', 'csv', 'json'])
+        .default('table'),
+    )
+    .option('--resume', 'keep the points already logged in --out and run only the rest')
+    .option('--quiet', 'no progress bar or messages on stderr')
+    .addHelpText(
+      'after',
+      '\nDefault grids: n 2..50, l 0..L-1, p 0.1..1, eps 0.01..1, sigma-a 0.001..1,' +
+        ' sigma-v 0.001..10.' +
+        '\nFiles: <out>/sweep-<param>.jsonl (appended per point), .csv and .svg.',
+    )
+    .action(async (flags: SimFlags) => runSim(flags));
+  return program;
+}
+
+/** Runs the program on argv and returns the exit status; messages go to stderr. */
+export async function main(argv: readonly string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv as string[], { from: 'user' });
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.exitCode === 0) return 0;
+      process.stderr.write(`${error.message}\n`);
+      return 2;
+    }
+    const message = (error as Error).message.split('\n')[0];
+    process.stderr.write(`error: ${message}\n`);
+    return error instanceof UsageError ? 2 : 1;
+  }
+}

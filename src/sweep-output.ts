@@ -1,0 +1,293 @@
+/**
+ * What a sweep writes: rows for stdout (table, CSV, JSON), a JSON-lines log appended as each
+ * point finishes (the record that `--resume` reads back), a CSV file and an SVG plot of the
+ * simulated points with error bars over the closed-form curves.
+ */
+import { appendFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import Table from 'cli-table3';
+import { stringify } from 'csv-stringify/sync';
+import * as vega from 'vega';
+import * as vegaLite from 'vega-lite';
+
+import type { ModelParams } from './params.js';
+import type { NetKind, SweepParam, SweepPoint } from '../sim/simulate.js';
+
+/** The settings a sweep's results depend on; a resumed run must match them exactly. */
+export interface SweepSettings {
+  vary: SweepParam;
+  params: ModelParams;
+  trials: number;
+  seed: number;
+  kinds: NetKind[];
+}
+
+/** One flat row of results, as printed and as stored in the CSV. */
+export type Row = Record<string, number | string>;
+
+/** Command-line spelling of each sweep parameter. */
+export const FLAG_OF: Record<SweepParam, string> = {
+  n: 'n',
+  l: 'l',
+  p: 'p',
+  eps: 'eps',
+  sigmaA: 'sigma-a',
+  sigmaV: 'sigma-v',
+};
+
+/** Flattens a point: the value, mean and standard error per kind, then each closed form. */
+export function pointRow(point: SweepPoint): Row {
+  const row: Row = { [FLAG_OF[point.param]]: point.value };
+  for (const kind of ['residual', 'plain'] as const) {
+    const result = point[kind];
+    if (result) {
+      row[`${kind}_mean`] = result.mean;
+      row[`${kind}_se`] = result.stdError;
+    }
+  }
+  for (const [form, value] of Object.entries(point.theory)) row[`theory_${form}`] = value;
+  return row;
+}
+
+/** A table for a terminal: means as "0.5882 ± 0.0006", closed forms to four decimals. */
+export function formatTable(points: readonly SweepPoint[]): string {
+  if (points.length === 0) return '';
+  const kinds = (['residual', 'plain'] as const).filter((kind) => points[0][kind]);
+  const forms = Object.keys(points[0].theory);
+  const table = new Table({
+    head: [
+      FLAG_OF[points[0].param],
+      ...kinds.map((kind) => `${kind} (sim)`),
+      ...forms.map((form) => `${form} (theory)`),
+    ],
+    style: { head: [], border: [], compact: true },
+  });
+  for (const point of points) {
+    table.push([
+      String(point.value),
+      ...kinds.map((kind) => {
+        const result = point[kind];
+        return result ? `${result.mean.toFixed(4)} ± ${result.stdError.toFixed(4)}` : '';
+      }),
+      ...forms.map((form) => point.theory[form].toFixed(4)),
+    ]);
+  }
+  return table.toString();
+}
+
+/** CSV text with a header row. */
+export function formatCsv(points: readonly SweepPoint[]): string {
+  return stringify(points.map(pointRow), { header: true });
+}
+
+/** Paths of the files a sweep over `vary` writes into `dir`. */
+export function sweepFiles(
+  dir: string,
+  vary: SweepParam,
+): { log: string; csv: string; svg: string } {
+  const stem = join(dir, `sweep-${FLAG_OF[vary]}`);
+  return { log: `${stem}.jsonl`, csv: `${stem}.csv`, svg: `${stem}.svg` };
+}
+
+/** An error whose message is one line for the user; the command line exits 2 on it. */
+export class UsageError extends Error {}
+
+/**
+ * Reads the points a previous run of the same sweep logged. Returns [] when there is no log.
+ * A log made with other settings, or a line that is not a record (except a last line cut off by
+ * an interrupt, which is dropped), is a UsageError naming the file.
+ */
+export async function readLoggedPoints(
+  logPath: string,
+  settings: SweepSettings,
+): Promise<SweepPoint[]> {
+  let text: string;
+  try {
+    text = await readFile(logPath, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw new UsageError(`--resume: cannot read ${logPath}: ${(error as Error).message}`);
+  }
+
+  // Every record ends with a newline: the last piece is empty, or a record cut off mid-write.
+  const complete = text.split('\n').slice(0, -1);
+  if (complete.length === 0) return [];
+  const records = complete.map((line, index) => {
+    try {
+      return JSON.parse(line) as { type: string; settings?: SweepSettings; point?: SweepPoint };
+    } catch {
+      throw new UsageError(`--resume: ${logPath} line ${index + 1} is not a JSON record`);
+    }
+  });
+
+  const header = records[0];
+  if (header.type !== 'settings' || !header.settings) {
+    throw new UsageError(`--resume: ${logPath} does not start with a settings record`);
+  }
+  const mismatch = describeMismatch(header.settings, settings);
+  if (mismatch) {
+    throw new UsageError(`--resume: ${logPath} was made with ${mismatch}; use another --out`);
+  }
+  return records.slice(1).map((record, index) => {
+    if (record.type !== 'point' || !record.point) {
+      throw new UsageError(`--resume: ${logPath} line ${index + 2} is not a point record`);
+    }
+    return record.point;
+  });
+}
+
+function describeMismatch(logged: SweepSettings, wanted: SweepSettings): string | undefined {
+  const keys = ['vary', 'trials', 'seed'] as const;
+  for (const key of keys) {
+    if (logged[key] !== wanted[key]) return `${key} ${logged[key]}, not ${wanted[key]}`;
+  }
+  if (logged.kinds.join(',') !== wanted.kinds.join(',')) {
+    return `kinds ${logged.kinds.join(',')}, not ${wanted.kinds.join(',')}`;
+  }
+  for (const [name, value] of Object.entries(wanted.params)) {
+    if (name === wanted.vary) continue;
+    const before = logged.params[name as keyof ModelParams];
+    if (before !== value) return `${name} ${before}, not ${value}`;
+  }
+  return undefined;
+}
+
+/**
+ * Creates the output folder and writes the log's settings record followed by the points kept
+ * from an earlier run, through a temporary file renamed into place, so that a cut-off last line
+ * is dropped and an interrupt never leaves a log with fewer points than before.
+ */
+export async function startLog(
+  dir: string,
+  logPath: string,
+  settings: SweepSettings,
+  kept: readonly SweepPoint[] = [],
+): Promise<void> {
+  const records = [
+    { type: 'settings', settings },
+    ...kept.map((point) => ({ type: 'point', point })),
+  ];
+  const temporary = `${logPath}.partial`;
+  try {
+    await mkdir(dir, { recursive: true });
+    await writeFile(temporary, records.map((record) => `${JSON.stringify(record)}\n`).join(''));
+    await rename(temporary, logPath);
+  } catch (error) {
+    throw new UsageError(`--out: cannot write ${logPath}: ${(error as Error).message}`);
+  }
+}
+
+/** Appends one finished point to the log. */
+export async function logPoint(logPath: string, point: SweepPoint): Promise<void> {
+  await appendFile(logPath, `${JSON.stringify({ type: 'point', point })}\n`);
+}
+
+const X_IS_LOG: Record<SweepParam, boolean> = {
+  n: true,
+  l: false,
+  p: false,
+  eps: true,
+  sigmaA: true,
+  sigmaV: true,
+};
+
+/**
+ * An SVG plot in the style of the source paper's Figure 11: simulated E[sigma] with error bars
+ * of 1.96 standard errors (residual red, plain blue) over the closed-form curves (dashed),
+ * rendered by Vega-Lite without a browser.
+ */
+export async function renderPlot(
+  points: readonly SweepPoint[],
+  settings: SweepSettings,
+): Promise<string> {
+  const flag = FLAG_OF[settings.vary];
+  const simulated = points.flatMap((point) =>
+    settings.kinds.flatMap((kind) => {
+      const result = point[kind];
+      if (!result) return [];
+      const halfWidth = 1.96 * result.stdError;
+      return [
+        {
+          x: point.value,
+          series: `${kind} (sim)`,
+          y: result.mean,
+          low: result.mean - halfWidth,
+          high: result.mean + halfWidth,
+        },
+      ];
+    }),
+  );
+  const theory = points.flatMap((point) =>
+    Object.entries(point.theory).map(([form, y]) => ({
+      x: point.value,
+      series: `${form} (theory)`,
+      y,
+    })),
+  );
+
+  const fixed = Object.entries(settings.params)
+    .filter(([name]) => name !== settings.vary)
+    .map(([name, value]) => `${name}=${value}`)
+    .join(', ');
+  const x = {
+    field: 'x',
+    type: 'quantitative' as const,
+    title: flag,
+    scale: { type: X_IS_LOG[settings.vary] ? ('log' as const) : ('linear' as const), zero: false },
+  };
+  const color = {
+    field: 'series',
+    type: 'nominal' as const,
+    title: null,
+    scale: {
+      domain: [...new Set([...simulated, ...theory].map((d) => d.series))],
+      range: ['#c0392b', '#2c6fbb', '#7d3c98', '#16a085', '#d68910', '#555555'],
+    },
+  };
+  const spec: vegaLite.TopLevelSpec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    width: 520,
+    height: 320,
+    background: 'white',
+    title: {
+      text: `E[sigma] against ${flag}`,
+      subtitle: `${fixed}; ${settings.trials} trials a point`,
+    },
+    layer: [
+      {
+        data: { values: theory },
+        mark: { type: 'line', strokeDash: [6, 4], point: false },
+        encoding: { x, y: { field: 'y', type: 'quantitative', title: 'E[sigma]' }, color },
+      },
+      {
+        data: { values: simulated },
+        mark: { type: 'errorbar', ticks: true },
+        encoding: {
+          x,
+          y: { field: 'low', type: 'quantitative', title: 'E[sigma]' },
+          y2: { field: 'high' },
+          color,
+        },
+      },
+      {
+        data: { values: simulated },
+        mark: { type: 'point', filled: true, size: 40 },
+        encoding: { x, y: { field: 'y', type: 'quantitative' }, color },
+      },
+    ],
+  };
+  const view = new vega.View(vega.parse(vegaLite.compile(spec).spec), { renderer: 'none' });
+  return view.toSVG();
+}
+
+/** Rewrites the CSV and the plot from every point so far. */
+export async function writeSummaries(
+  dir: string,
+  points: readonly SweepPoint[],
+  settings: SweepSettings,
+): Promise<void> {
+  const files = sweepFiles(dir, settings.vary);
+  await writeFile(files.csv, formatCsv(points));
+  await writeFile(files.svg, await renderPlot(points, settings));
+}

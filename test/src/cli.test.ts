@@ -1,0 +1,239 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+
+import { defaultGrid } from '../../src/cli.js';
+import { DEFAULT_PARAMS } from '../../src/params.js';
+
+const bin = fileURLToPath(new URL('../../src/bin.js', import.meta.url));
+
+function run(args: string[]) {
+  const result = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+const scratch = mkdtempSync(join(tmpdir(), 'rns-cli-'));
+
+test('a p sweep prints CSV rows and writes the log, CSV and SVG', () => {
+  const out = join(scratch, 'csv');
+  const { status, stdout, stderr } = run([
+    'sim',
+    '--vary',
+    'p',
+    '--values',
+    '0.5,1',
+    '--trials',
+    '600',
+    '--n',
+    '6',
+    '--format',
+    'csv',
+    '--out',
+    out,
+    '--quiet',
+  ]);
+  assert.is(status, 0, stderr);
+  assert.is(stderr, '');
+  const lines = stdout.trim().split('\n');
+  assert.is(
+    lines[0],
+    'p,residual_mean,residual_se,plain_mean,plain_se,theory_paper,theory_general-p',
+  );
+  assert.is(lines.length, 3);
+  assert.equal(
+    lines.slice(1).map((line) => line.split(',')[0]),
+    ['0.5', '1'],
+  );
+  for (const line of lines.slice(1)) {
+    const cells = line.split(',').map(Number);
+    assert.ok(cells.every(Number.isFinite));
+    assert.ok(cells[1] >= 0 && cells[1] <= 1 && cells[3] >= 0 && cells[3] <= 1);
+  }
+  assert.is(readFileSync(join(out, 'sweep-p.csv'), 'utf8'), stdout);
+  assert.match(readFileSync(join(out, 'sweep-p.svg'), 'utf8'), /^<svg[\s\S]*<\/svg>$/);
+  const log = readFileSync(join(out, 'sweep-p.jsonl'), 'utf8').trim().split('\n');
+  assert.is(log.length, 3);
+  assert.is(JSON.parse(log[0]).type, 'settings');
+});
+
+test('json and table formats carry the same numbers', () => {
+  const args = [
+    'sim',
+    '--vary',
+    'sigma-a',
+    '--values',
+    '0.01',
+    '--trials',
+    '300',
+    '--n',
+    '4',
+    '--kind',
+    'residual',
+    '--quiet',
+    '--out',
+    join(scratch, 'fmt'),
+  ];
+  const json = JSON.parse(run([...args, '--format', 'json']).stdout);
+  assert.is(json.length, 1);
+  assert.is(json[0]['sigma-a'], 0.01);
+  assert.is(json[0].plain_mean, undefined);
+  const table = run(args).stdout;
+  assert.match(table, /sigma-a/);
+  assert.match(table, new RegExp(`${json[0].residual_mean.toFixed(4)} ± `));
+});
+
+test('an l sweep runs through the command line', () => {
+  const { status, stdout } = run([
+    'sim',
+    '--vary',
+    'l',
+    '--values',
+    '3,8',
+    '--trials',
+    '300',
+    '--n',
+    '5',
+    '--format',
+    'json',
+    '--quiet',
+    '--out',
+    join(scratch, 'l'),
+  ]);
+  assert.is(status, 0);
+  assert.equal(
+    JSON.parse(stdout).map((row: { l: number }) => row.l),
+    [3, 8],
+  );
+});
+
+test('--resume keeps finished points, drops a cut-off line and runs only the rest', () => {
+  const out = join(scratch, 'resume');
+  const args = [
+    'sim',
+    '--vary',
+    'eps',
+    '--values',
+    '0.1,0.5',
+    '--trials',
+    '400',
+    '--n',
+    '5',
+    '--format',
+    'json',
+    '--quiet',
+    '--out',
+    out,
+  ];
+  const first = JSON.parse(run(args).stdout);
+  const logPath = join(out, 'sweep-eps.jsonl');
+  const lines = readFileSync(logPath, 'utf8').split('\n');
+  writeFileSync(logPath, `${lines[0]}\n${lines[1]}\n{"type":"point","po`);
+  const kept = JSON.parse(lines[1]).point.residual.seconds;
+
+  const resumed = run([...args, '--resume']);
+  assert.is(resumed.status, 0, resumed.stderr);
+  assert.equal(JSON.parse(resumed.stdout), first);
+  const log = readFileSync(logPath, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line));
+  assert.is(log.length, 3);
+  assert.is(log[1].point.residual.seconds, kept);
+
+  const mismatch = run([...args, '--resume', '--trials', '500']);
+  assert.is(mismatch.status, 2);
+  assert.match(mismatch.stderr, /--resume: .*sweep-eps.jsonl was made with trials 400, not 500/);
+});
+
+test('--resume with no earlier log starts fresh; a corrupt log is a one-line error', () => {
+  const out = join(scratch, 'fresh');
+  const args = [
+    'sim',
+    '--vary',
+    'n',
+    '--values',
+    '3',
+    '--trials',
+    '200',
+    '--quiet',
+    '--out',
+    out,
+    '--resume',
+  ];
+  assert.is(run(args).status, 0);
+  writeFileSync(join(out, 'sweep-n.jsonl'), 'not json\n');
+  const bad = run(args);
+  assert.is(bad.status, 2);
+  assert.match(bad.stderr, /^error: --resume: .*sweep-n.jsonl line 1 is not a JSON record\n$/);
+});
+
+const badInputs: [string[], RegExp][] = [
+  [['--trials', '0'], /--trials.*'0'/],
+  [['--trials', '1e3.5'], /--trials.*'1e3.5'/],
+  [['--p', '2'], /--p must be in \[0, 1\], got 2/],
+  [['--p', 'abc'], /--p must be a finite number, got 'abc'/],
+  [['--sigma-a', '0'], /--sigma-a must be > 0, got 0/],
+  [['--l', '10'], /--l must be < L \(= 10\), got 10/],
+  [['--n', '1'], /--n.*'1'/],
+  [['--vary', 'L'], /--vary.*'L'/],
+  [['--values', '0.5,x'], /--values.*'0.5,x'/],
+  [['--values', '0.5,1.5'], /--values: p must be in \[0, 1\], got 1.5/],
+  [['--kind', 'dense'], /--kind.*'dense'/],
+  [['--format', 'xml'], /--format.*'xml'/],
+  [['--workers', '0'], /--workers.*'0'/],
+  [['--seed', '-1'], /--seed.*'-1'/],
+  [['--frobnicate'], /unknown option '--frobnicate'/],
+];
+
+for (const [args, pattern] of badInputs) {
+  test(`bad input ${args.join(' ')} exits 2 with one line naming it`, () => {
+    const { status, stderr, stdout } = run(['sim', '--trials', '100', '--quiet', ...args]);
+    assert.is(status, 2);
+    assert.is(stdout, '');
+    assert.is(stderr.trim().split('\n').length, 1, stderr);
+    assert.match(stderr, pattern);
+    assert.not.match(stderr, /\n\s+at /);
+  });
+}
+
+test('an --out that cannot be a folder is a one-line error', () => {
+  const file = join(scratch, 'a-file');
+  writeFileSync(file, 'x');
+  const { status, stderr } = run([
+    'sim',
+    '--values',
+    '1',
+    '--trials',
+    '100',
+    '--out',
+    join(file, 'sub'),
+  ]);
+  assert.is(status, 2);
+  assert.match(stderr, /^error: --out: cannot write .*a-file\/sub\/sweep-p.jsonl/);
+  assert.not.ok(existsSync(join(file, 'sub')));
+});
+
+test('--help prints the flags and exits 0; an unknown command exits 2', () => {
+  const help = run(['sim', '--help']);
+  assert.is(help.status, 0);
+  assert.match(help.stdout, /--sigma-a <x>/);
+  assert.match(help.stdout, /Default grids/);
+  assert.is(run(['simulate']).status, 2);
+});
+
+test('default grids span the paper figure ranges and l follows L', () => {
+  assert.equal(defaultGrid('p', DEFAULT_PARAMS), [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1]);
+  assert.equal(defaultGrid('l', { ...DEFAULT_PARAMS, L: 4 }), [0, 1, 2, 3]);
+  for (const vary of ['n', 'eps', 'sigmaA', 'sigmaV'] as const) {
+    const grid = defaultGrid(vary, DEFAULT_PARAMS);
+    assert.ok(grid.length >= 5);
+    assert.ok(grid.includes(DEFAULT_PARAMS[vary]), vary);
+  }
+});
+
+test.run();
