@@ -68,6 +68,6 @@ export async function createBackend(
     throw new Error(`--backend gpu cannot run here: ${status.missing}; use --backend cpu or auto`);
   }
   if (!useGpu) return new CpuWorkerPool(workers);
-  /* c8 ignore next: needs a GL context, which CI machines do not have */
+  /* c8 ignore next 2: needs a GL context, which CI machines do not have */
   return GpuBackend.create({ drawWorkers: workers });
 }

@@ -172,8 +172,8 @@ export function glStatus(gpuJs: GpuJsModule, requireFrom?: string): GlStatus {
     // Not Linux: the driver stays unknown, and counts as software.
   }
   return { available: true, ...glDriver(maps) };
-  /* c8 ignore stop */
 }
+/* c8 ignore stop */
 
 /** The kind of kernel a gpu.js kernel class is. */
 export function kernelKind(className: string): KernelKind {
