@@ -285,6 +285,8 @@ export class GpuBackend implements SimulationBackend {
    * '+' when gpu.js fell back to another class for some of them).
    */
   kernelClass: string;
+  /** The most trials per launch in the last run (see {@link GpuBackend.capacity}). */
+  launchTrials = 0;
   /** The GL driver libraries, where the kernels are GL kernels (see {@link glDriver}). */
   renderer?: string;
   /** Whether that driver is a software one. */
@@ -340,9 +342,26 @@ export class GpuBackend implements SimulationBackend {
     return `gpu.js-${kinds}${this.software ? '-software' : ''}`;
   }
 
-  /** Trials per launch at width n. */
+  /** Trials per launch at width n; a launch holds at least one whole block all the same. */
   capacity(n: number): number {
     return Math.max(1, Math.min(this.chunkTrials, Math.floor((MAX_LAUNCH_THREADS - 1) / (n * n))));
+  }
+
+  /**
+   * Trials of the launches of a chunk: its capacity, or its one block where that is larger.
+   *
+   * @throws RangeError where such a block is too large for GL kernels' exact thread indices
+   */
+  private launchSize(chunk: readonly BlockTask[]): number {
+    const { n } = chunk[0];
+    const size = Math.max(this.capacity(n), chunk[0].trials);
+    if (size * n * n >= MAX_LAUNCH_THREADS && kernelKind(this.kernelClass) === 'gl') {
+      const limit = Math.floor(Math.sqrt((MAX_LAUNCH_THREADS - 1) / size));
+      throw new RangeError(
+        `n must be <= ${limit} on GL kernels (blocks of ${size} trials), got ${n}; use the CPU`,
+      );
+    }
+    return size;
   }
 
   async run(
@@ -350,11 +369,13 @@ export class GpuBackend implements SimulationBackend {
     onBlock?: (result: BlockResult) => void,
   ): Promise<BlockResult[]> {
     const chunks = chunksOf(tasks, (n) => this.capacity(n));
-    const requests: DrawRequest[] = chunks.flatMap((chunk) =>
+    const sizes = chunks.map((chunk) => this.launchSize(chunk));
+    this.launchTrials = Math.max(0, ...sizes);
+    const requests: DrawRequest[] = chunks.flatMap((chunk, c) =>
       Array.from({ length: chunk[0].depth }, (_, level) => ({
         tasks: chunk,
         level,
-        capacity: this.capacity(chunk[0].n),
+        capacity: sizes[c],
       })),
     );
     const lookahead = this.pool.size + 2;
@@ -364,9 +385,9 @@ export class GpuBackend implements SimulationBackend {
 
     const results: BlockResult[] = [];
     try {
-      for (const chunk of chunks) {
+      for (const [c, chunk] of chunks.entries()) {
         const { n, depth } = chunk[0];
-        const capacity = this.capacity(n);
+        const capacity = sizes[c];
         const kernels = this.launch(n, capacity);
         const levelCounts: Float32Array[] = [];
         const classes = new Set<string>();

@@ -63,6 +63,23 @@ test('launches hold at most 2^24 threads: the chunk shrinks as n grows', async (
   await backend.close();
 });
 
+test('a launch holds whole blocks; on GL kernels only while under 2^24 threads', async () => {
+  const backend = await GpuBackend.create({ mode: 'cpu', chunkTrials: 2, drawWorkers: 0 });
+  const task = { kind: 'plain' as const, n: 3, depth: 1, p: 1, t: 1, seed: 0, block: 0, trials: 5 };
+  const [result] = await backend.run([task]);
+  assert.is(backend.launchTrials, 5);
+  assert.is(result.trials, 5);
+
+  backend.kernelClass = 'HeadlessGLKernel';
+  const error = await rejection(backend.run([{ ...task, n: 200, trials: 1000 }]));
+  assert.instance(error, RangeError);
+  assert.is(
+    error.message,
+    'n must be <= 129 on GL kernels (blocks of 1000 trials), got 200; use the CPU',
+  );
+  await backend.close();
+});
+
 test('without gpu.js, loading it throws one line saying how to install it', () => {
   try {
     loadGpuJs('/nowhere/here.js');
