@@ -66,8 +66,11 @@ export interface BlockResult {
  * Work per trial: one O(n^2) top factor, then per further level an O(n^2) count and, except at
  * the deepest level, one product costing p^2 n^3 multiply-adds (masked rows of the factor and
  * masked columns of V are skipped: a column that the top mask closes stays zero all the way).
+ *
+ * @param trialCounts - optional, of length trials * depth: receives each trial's count with
+ *   d factors (d = 1..depth) at [trial * depth + d - 1], to compare backends trial by trial
  */
-export function runBlock(task: BlockTask): BlockResult {
+export function runBlock(task: BlockTask, trialCounts?: Float64Array): BlockResult {
   const { kind, n, depth, p, t, seed, block, trials } = task;
   const residual = kind === 'residual';
   const keepBelow = p * 4294967296;
@@ -123,6 +126,7 @@ export function runBlock(task: BlockTask): BlockResult {
       }
       counts[d] += dominant;
       squares[d] += dominant * dominant;
+      if (trialCounts) trialCounts[trial * depth + d] = dominant;
     }
   }
 

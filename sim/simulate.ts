@@ -10,7 +10,8 @@
 import { type ModelParams, resolveParams } from '../src/params.js';
 import { SIGMA_FORMS, expectedSigma } from '../theory/expected-sigma.js';
 import { expectedSigmaPlain } from '../theory/plain-sigma.js';
-import { CpuWorkerPool, type SimulationBackend } from './backend.js';
+import type { SimulationBackend } from './backend.js';
+import { BACKEND_NAMES, type BackendName, createBackend } from './create-backend.js';
 import type { BlockResult, BlockTask, NetKind } from './kernel.js';
 
 export type { NetKind } from './kernel.js';
@@ -31,10 +32,16 @@ export interface SimulateOptions {
   trials?: number;
   /** Seed, an integer in [0, 2^53) (default 0). */
   seed?: number;
-  /** Worker threads of the CPU backend (default: one per core). Ignored with `backend`. */
+  /**
+   * Worker threads of the CPU backend, or drawing threads of the GPU backend (default: one per
+   * core). Ignored when `backend` is a backend object.
+   */
   workers?: number;
-  /** A backend to run on instead of a fresh CPU worker pool; the caller closes it. */
-  backend?: SimulationBackend;
+  /**
+   * Where to run (default 'cpu'): a name ('cpu', 'gpu' or 'auto', see sim/create-backend.ts),
+   * for a backend created and closed by the call, or a backend object that the caller closes.
+   */
+  backend?: SimulationBackend | BackendName;
   /** Called after each block with the trials done so far and the total. */
   onProgress?: (done: number, total: number) => void;
 }
@@ -60,7 +67,7 @@ interface RunSettings {
   trials: number;
   seed: number;
   workers?: number;
-  backend?: SimulationBackend;
+  backend: SimulationBackend | BackendName;
 }
 
 function checkInteger(name: string, value: unknown, min: number, max: number): number {
@@ -80,7 +87,25 @@ function resolveRunSettings(options: SimulateOptions): RunSettings {
   const seed = checkInteger('seed', options.seed ?? 0, 0, Number.MAX_SAFE_INTEGER);
   const workers =
     options.workers === undefined ? undefined : checkInteger('workers', options.workers, 1, 256);
-  return { kind, trials, seed, workers, backend: options.backend };
+  return { kind, trials, seed, workers, backend: checkBackend(options.backend ?? 'cpu') };
+}
+
+function checkBackend(backend: unknown): SimulationBackend | BackendName {
+  if (BACKEND_NAMES.includes(backend as BackendName)) return backend as BackendName;
+  const object = backend as SimulationBackend | null;
+  if (typeof object?.run === 'function' && typeof object.close === 'function') return object;
+  throw new RangeError(
+    `backend must be one of ${BACKEND_NAMES.join(', ')} or a SimulationBackend, ` +
+      `got ${typeof backend === 'string' ? JSON.stringify(backend) : String(backend)}`,
+  );
+}
+
+/** The backend of a run, and whether the run created it (and so closes it). */
+async function openBackend(
+  settings: RunSettings,
+): Promise<{ backend: SimulationBackend; owned: boolean }> {
+  if (typeof settings.backend !== 'string') return { backend: settings.backend, owned: false };
+  return { backend: await createBackend(settings.backend, settings.workers), owned: true };
 }
 
 /** The block tasks of one run that reports every l from L - 1 down to params.l. */
@@ -123,7 +148,7 @@ async function runLevels(
   onBlock?: (trials: number) => void,
 ): Promise<Map<number, SimulationResult>> {
   const started = performance.now();
-  const backend = settings.backend ?? new CpuWorkerPool(settings.workers);
+  const { backend, owned } = await openBackend(settings);
   try {
     const depth = params.L - params.l;
     const totals = new Float64Array(depth);
@@ -154,7 +179,7 @@ async function runLevels(
     }
     return byLevel;
   } finally {
-    if (!settings.backend) await backend.close();
+    if (owned) await backend.close();
   }
 }
 
@@ -251,7 +276,7 @@ export async function sweep(
     options.onProgress?.(done, total);
   };
 
-  const backend = options.backend ?? new CpuWorkerPool(options.workers);
+  const { backend, owned } = await openBackend(settings[0]);
   const shared = settings.map((s) => ({ ...s, backend }));
   const points: SweepPoint[] = [];
   try {
@@ -281,7 +306,7 @@ export async function sweep(
       }
     }
   } finally {
-    if (!options.backend) await backend.close();
+    if (owned) await backend.close();
   }
   return points;
 }

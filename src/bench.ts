@@ -7,6 +7,11 @@
  * - the NumPy reference simulation (../shared/peers/numpy_peer.py, or --peer PATH) on the same
  *   points, when python3 with NumPy is present, and the speedup over it;
  * - normal deviates per second: the engine's ziggurat against @stdlib/random-base-normal.
+ *
+ * With --backend gpu (or auto) it times the backends side by side instead: the CPU workers and
+ * gpu.js's kernels (GL where a context exists, else its WebAssembly kernels, with a note), in
+ * seconds per 100K trials, the speedup over the CPU workers and the difference of the means
+ * (see sim/bench-backends.ts and sim/GPU.md).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -15,8 +20,11 @@ import { fileURLToPath } from 'node:url';
 
 import normal from '@stdlib/random-base-normal';
 import Table from 'cli-table3';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 
+import { benchBackends } from '../sim/bench-backends.js';
+import { BACKEND_NAMES, type BackendName, gpuStatus } from '../sim/create-backend.js';
+import { GPU_MODES, type GpuMode } from '../sim/gpu-backend.js';
 import { fillNormals, streamState } from '../sim/random.js';
 import { type NetKind, simulate, sweep } from '../sim/simulate.js';
 
@@ -24,6 +32,9 @@ interface BenchFlags {
   trials: number;
   workers: number;
   peer: string;
+  backend: BackendName;
+  gpuModes?: GpuMode[];
+  chunks?: number[];
 }
 
 const defaultPeer = fileURLToPath(new URL('../../../shared/peers/numpy_peer.py', import.meta.url));
@@ -115,6 +126,57 @@ async function bench(flags: BenchFlags): Promise<void> {
   process.stdout.write(`${table.toString()}\n`);
 }
 
+/** The backends side by side: CPU workers against gpu.js's kernels. */
+async function benchGpu(flags: BenchFlags): Promise<void> {
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const status = gpuStatus();
+  let modes = flags.gpuModes;
+  if (!modes && status.available) modes = ['gpu'];
+  if (!modes && status.missing?.startsWith('gpu.js is not installed')) {
+    throw new Error(`--backend ${flags.backend} cannot run here: ${status.missing}`);
+  }
+  if (!modes) {
+    log(`note: no GL: ${status.missing}; timing gpu.js's WebAssembly kernels instead`);
+    modes = ['webasm'];
+  }
+  if (status.available) log(`GL driver: ${status.renderer}`);
+
+  const table = new Table({
+    head: ['backend', 'kind', 'trials/launch', 's per 100K', 'speedup', 'mean - CPU mean'],
+    style: { head: [], border: [], compact: true },
+  });
+  await benchBackends({
+    trials: flags.trials,
+    workers: flags.workers,
+    modes,
+    chunkTrials: flags.chunks,
+    onRow: (row) => {
+      log(`  ${row.backend} ${row.kind}: ${row.secondsPer100k.toFixed(2)} s per 100K`);
+      table.push([
+        row.backend,
+        row.kind,
+        row.chunkTrials === undefined ? '' : String(row.chunkTrials),
+        row.secondsPer100k.toFixed(2),
+        `${row.speedup.toFixed(2)}x`,
+        row.meanDifference.toExponential(1),
+      ]);
+    },
+  });
+  process.stdout.write(`${table.toString()}\n`);
+}
+
+function listParser<T>(flag: string, parse: (item: string) => T | undefined) {
+  return (text: string): T[] =>
+    text.split(',').map((item) => {
+      const value = parse(item.trim());
+      if (value === undefined) {
+        process.stderr.write(`error: --${flag} has a bad item ${JSON.stringify(item)}\n`);
+        process.exit(2);
+      }
+      return value;
+    });
+}
+
 const program = new Command('bench')
   .description('time the Monte-Carlo engine against the NumPy reference, side by side')
   .option('--trials <int>', 'trials per timed point', (text) => Number.parseInt(text, 10), 100_000)
@@ -125,6 +187,24 @@ const program = new Command('bench')
     availableParallelism(),
   )
   .option('--peer <path>', 'the NumPy reference script', defaultPeer)
+  .addOption(
+    new Option('--backend <name>', 'cpu: the engine table; gpu or auto: backends side by side')
+      .choices([...BACKEND_NAMES])
+      .default('cpu'),
+  )
+  .option(
+    '--gpu-modes <list>',
+    `gpu.js modes to time with --backend gpu (of ${GPU_MODES.join(', ')})`,
+    listParser('gpu-modes', (item) => GPU_MODES.find((mode) => mode === item)),
+  )
+  .option(
+    '--chunks <list>',
+    'trials per gpu.js launch to time, e.g. 2000,8000,32000',
+    listParser('chunks', (item) => {
+      const value = Number(item);
+      return Number.isInteger(value) && value >= 1 ? value : undefined;
+    }),
+  )
   .action(async (flags: BenchFlags) => {
     for (const name of ['trials', 'workers'] as const) {
       if (!Number.isInteger(flags[name]) || flags[name] < 1) {
@@ -132,7 +212,8 @@ const program = new Command('bench')
         process.exit(2);
       }
     }
-    await bench(flags);
+    if (flags.backend === 'cpu') await bench(flags);
+    else await benchGpu(flags);
   });
 
 await program.parseAsync(process.argv);

@@ -32,6 +32,7 @@ import {
   type SweepPoint,
   sweep,
 } from '../sim/simulate.js';
+import { BACKEND_NAMES, type BackendName, createBackend } from '../sim/create-backend.js';
 
 const PARAM_OF_FLAG: Record<string, SweepParam> = Object.fromEntries(
   Object.entries(FLAG_OF).map(([param, flag]) => [flag, param as SweepParam]),
@@ -101,6 +102,7 @@ interface SimFlags {
   trials: number;
   seed: number;
   workers: number;
+  backend: BackendName;
   kind: 'residual' | 'plain' | 'both';
   out: string;
   format: 'table' | 'csv' | 'json';
@@ -143,53 +145,60 @@ async function runSim(flags: SimFlags): Promise<void> {
 
   const kinds: NetKind[] = flags.kind === 'both' ? ['residual', 'plain'] : [flags.kind];
   const settings: SweepSettings = { vary, params, trials: flags.trials, seed: flags.seed, kinds };
-  const files = sweepFiles(flags.out, vary);
-  const earlier = flags.resume ? await readLoggedPoints(files.log, settings) : [];
-  const done = new Set(earlier.map((point) => point.value));
-  await startLog(flags.out, files.log, settings, earlier);
+  const backend = await createBackend(flags.backend, flags.workers);
+  try {
+    const files = sweepFiles(flags.out, vary);
+    const earlier = flags.resume ? await readLoggedPoints(files.log, settings) : [];
+    const done = new Set(earlier.map((point) => point.value));
+    await startLog(flags.out, files.log, settings, earlier);
 
-  const points: SweepPoint[] = earlier.filter((point) => values.includes(point.value));
-  const showProgress = !flags.quiet && process.stderr.isTTY === true;
-  const bar = new SingleBar({
-    format: 'sim [{bar}] {percentage}% | {value}/{total} trials | eta {eta_formatted}',
-    stream: process.stderr,
-    hideCursor: true,
-  });
-  let barStarted = false;
+    const points: SweepPoint[] = earlier.filter((point) => values.includes(point.value));
+    const showProgress = !flags.quiet && process.stderr.isTTY === true;
+    const bar = new SingleBar({
+      format: 'sim [{bar}] {percentage}% | {value}/{total} trials | eta {eta_formatted}',
+      stream: process.stderr,
+      hideCursor: true,
+    });
+    let barStarted = false;
 
-  await sweep(vary, values, params, {
-    kinds,
-    trials: flags.trials,
-    seed: flags.seed,
-    workers: flags.workers,
-    skip: (value) => done.has(value),
-    onProgress: (trialsDone, total) => {
-      if (!showProgress) return;
-      if (!barStarted) {
-        bar.start(total, 0);
-        barStarted = true;
-      }
-      bar.update(trialsDone);
-    },
-    onPoint: async (point) => {
-      points.push(point);
-      await logPoint(files.log, point);
-      points.sort((a, b) => values.indexOf(a.value) - values.indexOf(b.value));
-      await writeSummaries(flags.out, points, settings);
-    },
-  });
-  if (barStarted) bar.stop();
+    await sweep(vary, values, params, {
+      kinds,
+      trials: flags.trials,
+      seed: flags.seed,
+      backend,
+      skip: (value) => done.has(value),
+      onProgress: (trialsDone, total) => {
+        if (!showProgress) return;
+        if (!barStarted) {
+          bar.start(total, 0);
+          barStarted = true;
+        }
+        bar.update(trialsDone);
+      },
+      onPoint: async (point) => {
+        points.push(point);
+        await logPoint(files.log, point);
+        points.sort((a, b) => values.indexOf(a.value) - values.indexOf(b.value));
+        await writeSummaries(flags.out, points, settings);
+      },
+    });
+    if (barStarted) bar.stop();
 
-  if (points.length > 0) await writeSummaries(flags.out, points, settings);
-  if (flags.format === 'json') {
-    process.stdout.write(`${JSON.stringify(points.map(pointRow), null, 2)}\n`);
-  } else if (flags.format === 'csv') {
-    process.stdout.write(formatCsv(points));
-  } else {
-    process.stdout.write(`${formatTable(points)}\n`);
-  }
-  if (!flags.quiet) {
-    process.stderr.write(`wrote ${files.log}, ${files.csv} and ${files.svg}\n`);
+    if (points.length > 0) await writeSummaries(flags.out, points, settings);
+    if (flags.format === 'json') {
+      process.stdout.write(`${JSON.stringify(points.map(pointRow), null, 2)}\n`);
+    } else if (flags.format === 'csv') {
+      process.stdout.write(formatCsv(points));
+    } else {
+      process.stdout.write(`${formatTable(points)}\n`);
+    }
+    if (!flags.quiet) {
+      process.stderr.write(
+        `ran on ${backend.name}; wrote ${files.log}, ${files.csv} and ${files.svg}\n`,
+      );
+    }
+  } finally {
+    await backend.close();
   }
 }
 
@@ -243,6 +252,11 @@ export function buildProgram(): Command {
       'worker threads',
       integerParser('workers', 1, 256),
       availableParallelism(),
+    )
+    .addOption(
+      new Option('--backend <name>', 'cpu workers, gpu (gpu.js kernels on GL), or auto')
+        .choices([...BACKEND_NAMES])
+        .default('cpu'),
     )
     .addOption(
       new Option('--kind <kind>', 'nets to simulate')

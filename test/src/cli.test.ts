@@ -8,6 +8,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import { defaultGrid } from '../../src/cli.js';
+import { gpuStatus } from '../../sim/create-backend.js';
 import { DEFAULT_PARAMS } from '../../src/params.js';
 
 const bin = fileURLToPath(new URL('../../src/bin.js', import.meta.url));
@@ -219,6 +220,32 @@ test('an --out that cannot be a folder is a one-line error', () => {
   assert.is(status, 2);
   assert.match(stderr, /^error: --out: cannot write .*a-file\/sub\/sweep-p.jsonl/);
   assert.not.ok(existsSync(join(file, 'sub')));
+});
+
+test('--backend: a bad name is a one-line usage error; gpu without GL says what is missing', () => {
+  const out = join(scratch, 'backend');
+  const bad = run(['sim', '--backend', 'tpu', '--out', out]);
+  assert.is(bad.status, 2);
+  assert.match(bad.stderr, /^error: option '--backend <name>' argument 'tpu' is invalid\./);
+  assert.match(bad.stderr, /Allowed choices are cpu, gpu, auto\.\n$/);
+
+  const args = ['sim', '--values', '1', '--n', '4', '--trials', '200', '--out', out];
+  const gpu = run([...args, '--backend', 'gpu', '--workers', '1']);
+  const status = gpuStatus();
+  if (status.available) {
+    assert.is(gpu.status, 0, gpu.stderr);
+    assert.match(gpu.stderr, /^ran on gpu\.js-gl/);
+  } else {
+    assert.is(gpu.status, 1);
+    assert.is(
+      gpu.stderr,
+      `error: --backend gpu cannot run here: ${status.missing}; use --backend cpu or auto\n`,
+    );
+    assert.not.ok(existsSync(out), 'nothing is written before the backend exists');
+  }
+  const auto = run([...args, '--backend', 'auto', '--workers', '1']);
+  assert.is(auto.status, 0, auto.stderr);
+  assert.match(auto.stderr, /^ran on (cpu-workers|gpu\.js-gl);/);
 });
 
 test('--help prints the flags and exits 0; an unknown command exits 2', () => {
