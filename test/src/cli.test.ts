@@ -43,8 +43,8 @@ test('a p sweep prints CSV rows and writes the log, CSV and SVG', () => {
   const lines = stdout.trim().split('\n');
   assert.is(
     lines[0],
-    'p,residual_mean,residual_se,plain_mean,plain_se,theory_paper,theory_general-p,theory_corrected,' +
-        'theory_plain',
+    'p,residual_mean,residual_se,plain_mean,plain_se,' +
+      'theory_paper,theory_general-p,theory_corrected,theory_plain',
   );
   assert.is(lines.length, 3);
   assert.equal(
