@@ -6,7 +6,7 @@ import { initBackend } from '../../nets/backend.js';
 import { makeBatch } from '../../nets/data.js';
 import { identityKernel, isBlockLayer, toPlain } from '../../nets/map.js';
 import { buildNet, crossEntropy, forward, type LayerTensors } from '../../nets/net.js';
-import { evaluate, learningRateAt, PAPER_SGD, SgdTrainer } from '../../nets/train.js';
+import { evaluate, learningRateAt, PAPER_SGD, SgdTrainer, warmupFactor } from '../../nets/train.js';
 import { initWeights, toTensors, type WeightSet } from '../../nets/weights.js';
 
 test.before(async () => {
@@ -40,6 +40,11 @@ test('the learning rate drops tenfold at 60% and 80% of the epochs', () => {
     [1, 1, 1, 0.1, 0.01],
   );
   assert.equal(PAPER_SGD, { learningRate: 0.01, momentum: 0.9, weightDecay: 1e-4 });
+  assert.equal(
+    [0, 1, 3, 4, 100].map((s) => warmupFactor(s, 4)),
+    [0.25, 0.5, 1, 1, 1],
+  );
+  assert.is(warmupFactor(0, 0), 1);
 });
 
 test('two steps follow v <- mu v + g + lambda w, w <- w - eta v, computed by hand', async () => {
