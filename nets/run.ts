@@ -22,7 +22,7 @@ import { identityKernel, isBlockLayer, toPlain } from './map.js';
 import { buildNet, type NetKind } from './net.js';
 import { createRng, permutation } from './random.js';
 import {
-  evaluate,
+  evaluateNet,
   learningRateAt,
   warmupFactor,
   SgdTrainer,
@@ -329,14 +329,14 @@ export async function runTraining(
 
     const epochRecords = nets.map((net): EpochRecord => {
       const spec = net.trainer.spec;
-      const train: Evaluation = evaluate(
+      const train: Evaluation = evaluateNet(
         spec,
         net.trainer.params,
         data.train,
         stats,
         config.evalBatchSize,
       );
-      const test: Evaluation = evaluate(
+      const test: Evaluation = evaluateNet(
         spec,
         net.trainer.params,
         data.test,

@@ -185,7 +185,7 @@ export interface Evaluation {
  * Mean softmax cross-entropy and error rate (fraction of images whose largest logit is not the
  * label) of a net over a split, in mini-batches of `batchSize`.
  */
-export function evaluate(
+export function evaluateNet(
   spec: NetSpec,
   params: readonly LayerTensors[],
   split: ImageSplit,

@@ -6,7 +6,13 @@ import { initBackend } from '../../nets/backend.js';
 import { makeBatch } from '../../nets/data.js';
 import { identityKernel, isBlockLayer, toPlain } from '../../nets/map.js';
 import { buildNet, crossEntropy, forward, type LayerTensors } from '../../nets/net.js';
-import { evaluate, learningRateAt, PAPER_SGD, SgdTrainer, warmupFactor } from '../../nets/train.js';
+import {
+  evaluateNet,
+  learningRateAt,
+  PAPER_SGD,
+  SgdTrainer,
+  warmupFactor,
+} from '../../nets/train.js';
 import { initWeights, toTensors, type WeightSet } from '../../nets/weights.js';
 
 test.before(async () => {
@@ -109,7 +115,7 @@ test('a residual net and its plain twin with decay ||T^-1(p)||^2 stay twins', as
   [r, p, wrongDecay].forEach((t) => t.dispose());
 });
 
-test('evaluate counts misclassified images and averages the loss over the split', () => {
+test('evaluateNet counts misclassified images and averages the loss over the split', () => {
   const split = {
     count: 5,
     images: Uint8Array.from({ length: 5 * 36 }, (_, i) => (i * 53) % 256),
@@ -117,7 +123,7 @@ test('evaluate counts misclassified images and averages the loss over the split'
   };
   const stats = { mean: [128], std: [64] };
   const params = toTensors(initWeights(plain, 8));
-  const result = evaluate(plain, params, split, stats, 2);
+  const result = evaluateNet(plain, params, split, stats, 2);
 
   const all = makeBatch(split, [0, 1, 2, 3, 4], stats);
   const logits = forward(plain, params, tf.tensor4d(all.x, [5, 6, 6, 1])).arraySync();
