@@ -21,3 +21,26 @@ export { expectedSigmaPlain } from '../theory/plain-sigma.js';
 export { binomialWindow, equalFlowDominanceTable } from '../theory/equal-flows.js';
 export type { BinomialWindow } from '../theory/equal-flows.js';
 export { dawson, gaussianDawsonMean, halfNormalDawsonMean } from '../theory/dawson.js';
+export {
+  BLOCK_TRIALS,
+  DEFAULT_TRIALS,
+  NET_KINDS,
+  SWEEP_PARAMS,
+  closedForms,
+  simulate,
+  sweep,
+} from '../sim/simulate.js';
+export type {
+  NetKind,
+  SimulateOptions,
+  SimulationResult,
+  SweepOptions,
+  SweepParam,
+  SweepPoint,
+} from '../sim/simulate.js';
+export { CpuWorkerPool, defaultWorkerCount } from '../sim/backend.js';
+export type { SimulationBackend } from '../sim/backend.js';
+export { BACKEND_NAMES, createBackend } from '../sim/create-backend.js';
+export type { BackendName } from '../sim/create-backend.js';
+export { runBlock } from '../sim/kernel.js';
+export type { BlockResult, BlockTask } from '../sim/kernel.js';

@@ -18,4 +18,13 @@ test('the package exposes the corrected and plain forms', async () => {
   assert.ok(Math.abs(pkg.dawson(1) - 0.5380795069127684) < 1e-15);
 });
 
+test('the package exposes the simulation engine', async () => {
+  const pkg = await import('resnet-noise-stability');
+  const result = await pkg.simulate({ n: 4 }, { trials: 200, workers: 1 });
+  assert.is(result.trials, 200);
+  assert.ok(pkg.SWEEP_PARAMS.includes('sigmaA'));
+  assert.type(pkg.sweep, 'function');
+  assert.type(pkg.createBackend, 'function');
+});
+
 test.run();
