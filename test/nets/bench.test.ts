@@ -30,6 +30,10 @@ test('the bench names every backend it times or skips, and PyTorch when present'
   assert.match(out, /\ncpu: not timed/);
   assert.match(
     out,
+    /\npytorch: not available|\npytorch replay of 20 SGD steps .*residual \d\.\de[-+]\d+ at step 1/,
+  );
+  assert.match(
+    out,
     new RegExp(
       '\\npytorch: not available|' +
         '\\npytorch \\S+ cpu, \\d+ thread\\(s\\): plain \\d+\\.\\d{3} ' +
