@@ -10,8 +10,8 @@
  *
  * Flags: --depth L (20), --shape cifar|fashion (32x32x3 or 28x28x1), --batch B (128),
  * --steps S (3 timed steps after one warm-up; the median is printed), --with-cpu (also time the
- * plain cpu backend, which takes over a minute per step). Timings go to stdout; they depend on
- * the load of the machine, so run it on a quiet one.
+ * plain cpu backend, which takes over a minute per step), --no-torch (skip PyTorch). Timings go
+ * to stdout; they depend on the load of the machine, so run it on a quiet one.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -141,6 +141,7 @@ interface BenchOptions {
   batch: number;
   steps: number;
   withCpu: boolean;
+  torch: boolean;
 }
 
 function median(values: number[]): number {
@@ -321,6 +322,10 @@ async function bench(o: BenchOptions): Promise<void> {
     console.log('cpu: not timed (over a minute per step; pass --with-cpu)');
   }
 
+  if (!o.torch) {
+    console.log('pytorch: not timed (--no-torch)');
+    return;
+  }
   const python = findTorchPython();
   if (python === undefined) {
     console.log(
@@ -360,6 +365,7 @@ const program = new Command('bench:nets')
   .option('--batch <B>', 'mini-batch size', '128')
   .option('--steps <S>', 'timed steps after one warm-up', '3')
   .option('--with-cpu', 'also time the plain cpu backend')
+  .option('--no-torch', 'skip the PyTorch timing and replay')
   .parse(process.argv);
 const flags = program.opts<{
   depth: string;
@@ -367,6 +373,7 @@ const flags = program.opts<{
   batch: string;
   steps: string;
   withCpu?: boolean;
+  torch: boolean;
 }>();
 
 try {
@@ -389,6 +396,7 @@ try {
     batch,
     steps,
     withCpu: flags.withCpu === true,
+    torch: flags.torch,
   });
 } catch (error) {
   console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
