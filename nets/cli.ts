@@ -88,7 +88,7 @@ interface TrainFlags {
 
 function formatEpoch(r: EpochRecord): string {
   return (
-    `epoch ${r.epoch} ${r.net.padEnd(10)} lr ${r.learningRate.toExponential(0)}  ` +
+    `epoch ${r.epoch} ${r.net.padEnd(10)}  lr ${r.learningRate.toExponential(0)}  ` +
     `train loss ${r.trainLoss.toFixed(4)} cost ${r.trainCost.toFixed(4)} ` +
     `error ${r.trainError.toFixed(4)}  test loss ${r.testLoss.toFixed(4)} ` +
     `error ${r.testError.toFixed(4)}  ${r.stepSeconds.toFixed(2)} s/step`

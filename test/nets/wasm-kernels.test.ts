@@ -3,7 +3,11 @@ import * as assert from 'uvu/assert';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 
-import { registerWasmConvGradients } from '../../nets/wasm-kernels.js';
+import {
+  makeConv2DBackpropFilter,
+  makeConv2DBackpropInput,
+  registerWasmConvGradients,
+} from '../../nets/wasm-kernels.js';
 
 type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
 
@@ -59,6 +63,7 @@ const cases: Case[] = [
   { x: [2, 8, 8, 3], k: [1, 1], d: 6, stride: 2, pad: 'valid' },
   { x: [1, 5, 5, 1], k: [5, 5], d: 2, stride: 1, pad: 'valid' },
   { x: [2, 6, 6, 2], k: [3, 3], d: 2, stride: 3, pad: [[0, 0], [2, 0], [0, 2], [0, 0]] },
+  { x: [1, 4, 5, 2], k: [3, 3], d: 3, stride: 2, pad: [[0, 0], [3, 4], [4, 3], [0, 0]] },
 ];
 
 test('registered kernels agree with the cpu backend on conv gradients, strides 1 to 3', async () => {
@@ -75,6 +80,37 @@ test('registered kernels agree with the cpu backend on conv gradients, strides 1
     assert.ok(dfGap < 1e-5, `filter gradient ${JSON.stringify(c)}: ${dfGap}`);
   }
   console.error(`max relative difference ${worst}`);
+});
+
+test('the kernels refuse NCHW data and name a kernel the backend lacks', async () => {
+  await tf.setBackend('wasm');
+  const x = tf.zeros([1, 4, 4, 1]);
+  const f = tf.zeros([3, 3, 1, 1]);
+  const backend = tf.backend();
+  const attrs = { strides: 1, pad: 'same', dataFormat: 'NCHW', filterShape: [3, 3, 1, 1] };
+  assert.throws(
+    () => makeConv2DBackpropFilter('wasm')({ inputs: { x, dy: x }, backend, attrs }),
+    /Conv2DBackpropFilter: only the NHWC data format is supported, got NCHW/,
+  );
+  assert.throws(
+    () =>
+      makeConv2DBackpropInput('wasm')({
+        inputs: { dy: x, filter: f },
+        backend,
+        attrs: { ...attrs, inputShape: [1, 4, 4, 1] },
+      }),
+    /Conv2DBackpropInput: only the NHWC/,
+  );
+  assert.throws(
+    () =>
+      makeConv2DBackpropFilter('nowhere')({
+        inputs: { x, dy: x },
+        backend,
+        attrs: { ...attrs, dataFormat: 'NHWC' },
+      }),
+    /backend 'nowhere' has no Transpose kernel/,
+  );
+  tf.dispose([x, f]);
 });
 
 test.run();
