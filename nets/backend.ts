@@ -70,7 +70,9 @@ export async function initBackend(
     const { info, failures } = await loadNative(importer);
     if (info) return info;
     if (choice === 'tensorflow') {
-      throw new InputError(`--backend tensorflow: no native package loads (${failures.join('; ')})`);
+      throw new InputError(
+        `--backend tensorflow: no native package loads (${failures.join('; ')})`,
+      );
     }
   }
   if (choice === 'cpu') {
@@ -82,7 +84,8 @@ export async function initBackend(
   const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) ? 'SIMD' : 'no SIMD';
   return {
     name: 'wasm',
-    description: `wasm (tfjs-backend-wasm ${tf.version.tfjs}, ${simd}, 1 thread, ` +
+    description:
+      `wasm (tfjs-backend-wasm ${tf.version.tfjs}, ${simd}, 1 thread, ` +
       'conv gradients from this package)',
   };
 }

@@ -54,7 +54,10 @@ export function writeCheckpoint(path: string, checkpoint: Checkpoint): void {
     nets: checkpoint.nets.map((n) => ({
       name: n.name,
       kind: n.weights.kind,
-      layers: n.weights.layers.map((l) => ({ kernelShape: l.kernelShape, biasLength: l.bias.length })),
+      layers: n.weights.layers.map((l) => ({
+        kernelShape: l.kernelShape,
+        biasLength: l.bias.length,
+      })),
     })),
   };
   const json = Buffer.from(JSON.stringify(header), 'utf8');
@@ -112,13 +115,11 @@ export function readCheckpoint(path: string): Checkpoint {
   };
   const readSet = (kind: NetKind, layers: Header['nets'][number]['layers']): WeightSet => ({
     kind,
-    layers: layers.map(
-      (l): LayerWeights => ({
-        kernelShape: l.kernelShape,
-        kernel: take(l.kernelShape.reduce((a, b) => a * b, 1)),
-        bias: take(l.biasLength),
-      }),
-    ),
+    layers: layers.map((l): LayerWeights => ({
+      kernelShape: l.kernelShape,
+      kernel: take(l.kernelShape.reduce((a, b) => a * b, 1)),
+      bias: take(l.biasLength),
+    })),
   });
   const nets = header.nets.map((n) => ({
     name: n.name,

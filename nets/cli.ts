@@ -19,9 +19,20 @@ import {
   type ImageDataset,
 } from './data.js';
 import { InputError } from './errors.js';
-import { buildNet } from './net.js';
-import { runTraining, type EpochRecord, type TrainConfig, type TwinStepRecord } from './run.js';
+import { readCheckpoint } from './checkpoint.js';
+import { channelStats } from './data.js';
+import { twinAgreement, type EquivalenceReport } from './equivalence.js';
+import { toPlain, toResidual } from './map.js';
+import { buildNet, type NetSpec } from './net.js';
+import {
+  RUN_FILES,
+  runTraining,
+  type EpochRecord,
+  type TrainConfig,
+  type TwinStepRecord,
+} from './run.js';
 import { PAPER_SGD } from './train.js';
+import { initWeights, parameterCount, type WeightSet } from './weights.js';
 
 /** Where the command writes; tests pass their own. */
 export interface CliIO {
@@ -42,7 +53,12 @@ function printsTwinStep(step: number): boolean {
   return step <= 10 || step % 10 === 0;
 }
 
-function integerFlag(flag: string, raw: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+function integerFlag(
+  flag: string,
+  raw: string,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   const value = Number(raw);
   if (!/^\s*\d+\s*$/.test(raw) || !Number.isInteger(value) || value < min || value > max) {
     const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `in ${min}..${max}`;
@@ -53,8 +69,16 @@ function integerFlag(flag: string, raw: string, min: number, max = Number.MAX_SA
 
 function numberFlag(flag: string, raw: string, min: number, max: number, minOpen = false): number {
   const value = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(value) || value > max || value < min || (minOpen && value === min)) {
-    throw new InputError(`${flag} must be a number in ${minOpen ? '(' : '['}${min}, ${max}], got '${raw}'`);
+  if (
+    raw.trim() === '' ||
+    !Number.isFinite(value) ||
+    value > max ||
+    value < min ||
+    (minOpen && value === min)
+  ) {
+    throw new InputError(
+      `${flag} must be a number in ${minOpen ? '(' : '['}${min}, ${max}], got '${raw}'`,
+    );
   }
   return value;
 }
@@ -84,6 +108,7 @@ interface TrainFlags {
   backend: string;
   evalBatch: string;
   progress: boolean;
+  logEvery?: string;
 }
 
 function formatEpoch(r: EpochRecord): string {
@@ -133,11 +158,14 @@ async function train(flags: TrainFlags, io: CliIO): Promise<void> {
   };
   const backendChoice = choiceFlag('--backend', flags.backend, BACKEND_CHOICES);
   const evalBatchSize = integerFlag('--eval-batch', flags.evalBatch, 1, 65536);
+  const logEvery = flags.logEvery === undefined ? 0 : integerFlag('--log-every', flags.logEvery, 1);
   const out = flags.out ?? `runs/${kind}-d${depth}-${data}-s${seed}`;
 
   const dataset = loadData(data, flags.dataDir);
   if (limit !== undefined && limit > dataset.train.count) {
-    io.stderr(`note: --limit ${limit} exceeds the ${dataset.train.count} training images; using all\n`);
+    io.stderr(
+      `note: --limit ${limit} exceeds the ${dataset.train.count} training images; using all\n`,
+    );
   }
   const cut: ImageDataset = {
     ...dataset,
@@ -178,8 +206,13 @@ async function train(flags: TrainFlags, io: CliIO): Promise<void> {
   await runTraining(config, cut, backend, {
     onEpochStart: (epoch, steps) => bar?.start(steps, 0, { epoch, loss: '-' }),
     onStep: (p) => {
-      const loss = Object.values(p.losses).map((l) => l.toFixed(4)).join(' / ');
+      const loss = Object.values(p.losses)
+        .map((l) => l.toFixed(4))
+        .join(' / ');
       bar?.update(p.step, { epoch: p.epoch, loss });
+      if (logEvery > 0 && p.step % logEvery === 0) {
+        io.stderr(`epoch ${p.epoch} step ${p.step}/${p.stepsPerEpoch} loss ${loss}\n`);
+      }
     },
     onTwinStep: (r) => {
       if (printsTwinStep(r.step)) io.stdout(`${formatTwinStep(r)}\n`);
@@ -190,6 +223,88 @@ async function train(flags: TrainFlags, io: CliIO): Promise<void> {
     },
   });
   bar?.stop();
+}
+
+interface MapFlags {
+  data: string;
+  dataDir?: string;
+  depth: string;
+  images: string;
+  seed: string;
+  run?: string;
+  backend: string;
+}
+
+/** How many weights come back unchanged (as numbers) through T and T^-1. */
+function roundTrips(weights: WeightSet): { same: number; total: number } {
+  const back =
+    weights.kind === 'residual' ? toResidual(toPlain(weights)) : toPlain(toResidual(weights));
+  let same = 0;
+  back.layers.forEach((layer, l) => {
+    layer.kernel.forEach((v, i) => (same += v === weights.layers[l].kernel[i] ? 1 : 0));
+    layer.bias.forEach((v, i) => (same += v === weights.layers[l].bias[i] ? 1 : 0));
+  });
+  return { same, total: parameterCount(weights) };
+}
+
+function formatAgreement(
+  label: string,
+  r: EquivalenceReport,
+  trips: { same: number; total: number },
+): string {
+  const twin = label.startsWith('residual') ? 'T(r)' : 'T^-1(p)';
+  return (
+    `${label}: ${twin} on ${r.images} test images: max |dz| ${r.maxAbsolute.toExponential(2)}, ` +
+    `relative ${r.maxRelative.toExponential(2)}, per image ${r.maxPerImage.toExponential(2)}, ` +
+    `same prediction ${r.samePrediction}/${r.images}; ` +
+    `round trip exact for ${trips.same}/${trips.total} weights`
+  );
+}
+
+async function mapCheck(flags: MapFlags, io: CliIO): Promise<void> {
+  const images = integerFlag('--images', flags.images, 1);
+  const seed = integerFlag('--seed', flags.seed, 0, 2 ** 31 - 1);
+  const backendChoice = choiceFlag('--backend', flags.backend, BACKEND_CHOICES);
+  let data = choiceFlag('--data', flags.data, DATA_SETS);
+  let depth = integerFlag('--depth', flags.depth, 5, 299);
+  const checkpoint =
+    flags.run === undefined ? undefined : readCheckpoint(`${flags.run}/${RUN_FILES.checkpoint}`);
+  if (checkpoint) {
+    data = choiceFlag('--data', String(checkpoint.meta.data), DATA_SETS);
+    depth = Number(checkpoint.meta.depth);
+  }
+  if ((depth - 2) % 3 !== 0) {
+    throw new InputError(`--depth must be 3N + 2 (5, 8, ..., 20, 32, 44), got '${flags.depth}'`);
+  }
+  const dataset = loadData(data, flags.dataDir);
+  const stats = checkpoint
+    ? { mean: checkpoint.meta.channelMean as number[], std: checkpoint.meta.channelStd as number[] }
+    : channelStats(dataset.train, dataset.shape[2]);
+  const backend = await initBackend(backendChoice);
+  io.stderr(`backend: ${backend.description}\n`);
+
+  const nets: { label: string; weights: WeightSet }[] = checkpoint
+    ? checkpoint.nets.map((n) => ({
+        label: `${n.name} (epoch ${checkpoint.epoch})`,
+        weights: n.weights,
+      }))
+    : (['residual', 'plain'] as const).map((kind) => ({
+        label: `${kind} (seed ${seed}, initial)`,
+        weights: initWeights(
+          buildNet({ kind, depth, inputShape: dataset.shape, classes: dataset.classes }),
+          seed,
+        ),
+      }));
+  for (const { label, weights } of nets) {
+    const spec: NetSpec = buildNet({
+      kind: weights.kind,
+      depth,
+      inputShape: dataset.shape,
+      classes: dataset.classes,
+    });
+    const report = twinAgreement(spec, weights, dataset.test, stats, images);
+    io.stdout(`${formatAgreement(label, report, roundTrips(weights))}\n`);
+  }
 }
 
 /**
@@ -212,7 +327,10 @@ export async function main(
     .command('train')
     .description('train a plain net, a residual net, or a residual net and its plain twin')
     .option('--data <name>', `data set: ${DATA_SETS.join(' | ')}`, 'fashion-mnist')
-    .option('--data-dir <dir>', `folder of the data files (fashion-mnist: ${DEBIAN_FASHION_MNIST_DIR})`)
+    .option(
+      '--data-dir <dir>',
+      `folder of the data files (fashion-mnist: ${DEBIAN_FASHION_MNIST_DIR})`,
+    )
     .option('--kind <kind>', `what to train: ${KINDS.join(' | ')}`, 'residual')
     .option('--depth <L>', 'trainable layers, 3N + 2', '20')
     .option('--epochs <E>', 'epochs; the learning rate drops 10x at 60% and 80% of them', '1')
@@ -228,7 +346,25 @@ export async function main(
     .option('--backend <name>', `tfjs backend: ${BACKEND_CHOICES.join(' | ')}`, 'auto')
     .option('--eval-batch <B>', 'mini-batch size of evaluations', '500')
     .option('--no-progress', 'no progress bar even on a terminal')
+    .option(
+      '--log-every <N>',
+      'also log the loss to stderr every N steps (for runs off a terminal)',
+    )
     .action(async (flags: TrainFlags) => train(flags, io));
+  program
+    .command('map')
+    .description('compare nets with their twins under T on real test images (float32 rounding)')
+    .option('--data <name>', `data set: ${DATA_SETS.join(' | ')}`, 'fashion-mnist')
+    .option(
+      '--data-dir <dir>',
+      `folder of the data files (fashion-mnist: ${DEBIAN_FASHION_MNIST_DIR})`,
+    )
+    .option('--depth <L>', 'trainable layers, 3N + 2', '20')
+    .option('--images <N>', 'test images to compare on', '1000')
+    .option('--seed <s>', 'seed of the initial weights', '1')
+    .option('--run <dir>', "compare the nets of this run's checkpoint instead of initial weights")
+    .option('--backend <name>', `tfjs backend: ${BACKEND_CHOICES.join(' | ')}`, 'auto')
+    .action(async (flags: MapFlags) => mapCheck(flags, io));
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -90,7 +90,8 @@ function readIdx(
   }
 
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (bytes.length < 4) throw new InputError(`${path}: truncated: ${bytes.length} bytes, no header`);
+  if (bytes.length < 4)
+    throw new InputError(`${path}: truncated: ${bytes.length} bytes, no header`);
   const found = view.getUint32(0);
   if (found !== magic) {
     throw new InputError(

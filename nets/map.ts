@@ -27,7 +27,7 @@ export function idEntryIndices(kernelShape: readonly number[]): number[] {
   return indices;
 }
 
-/** Whether layer `index` of `count` trainable layers is a block (the only layers with ID entries). */
+/** Whether layer `index` of `count` trainable layers is a block (only blocks have ID entries). */
 export function isBlockLayer(index: number, count: number): boolean {
   return index > 0 && index < count - 1;
 }

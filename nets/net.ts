@@ -70,8 +70,17 @@ export const GROUP_WIDTHS = [16, 32, 64] as const;
 export const KERNEL_SIZE = 3;
 
 /** The explicit one-pixel zero padding of every conv. */
-export const CONV_PADDING: [[number, number], [number, number], [number, number], [number, number]] =
-  [[0, 0], [1, 1], [1, 1], [0, 0]];
+export const CONV_PADDING: [
+  [number, number],
+  [number, number],
+  [number, number],
+  [number, number],
+] = [
+  [0, 0],
+  [1, 1],
+  [1, 1],
+  [0, 0],
+];
 
 function checkInteger(name: string, value: unknown, min: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
@@ -126,7 +135,10 @@ export function buildNet(options: NetOptions): NetSpec {
   for (let group = 0; group < 3; group++) {
     for (let block = 0; block < N; block++) {
       const stride = group > 0 && block === 0 ? 2 : 1;
-      const outSize: [number, number] = [convOutSize(size[0], stride), convOutSize(size[1], stride)];
+      const outSize: [number, number] = [
+        convOutSize(size[0], stride),
+        convOutSize(size[1], stride),
+      ];
       convs.push({
         index: convs.length,
         role: 'block',

@@ -224,7 +224,9 @@ export async function runTraining(
   try {
     mkdirSync(config.out, { recursive: true });
   } catch (error) {
-    throw new InputError(`--out ${config.out}: cannot create the folder (${(error as Error).message})`);
+    throw new InputError(
+      `--out ${config.out}: cannot create the folder (${(error as Error).message})`,
+    );
   }
 
   let checkpoint: Checkpoint | undefined;
@@ -242,7 +244,11 @@ export async function runTraining(
     writeFileSync(paths.metrics, '');
     if (config.kind === 'twins') writeFileSync(paths.twins, '');
   }
-  writeFileSync(paths.config, `${JSON.stringify({ ...meta, epochs: config.epochs, backend: backend.description }, null, 2)}\n`);
+  writeFileSync(
+    paths.config,
+    `${JSON.stringify({ ...meta, epochs: config.epochs, backend: backend.description }, null, 2)}` +
+      '\n',
+  );
 
   const shape = data.shape;
   const described = describeNets(config.kind);
@@ -251,11 +257,17 @@ export async function runTraining(
     config.seed,
   );
   const nets: RunNet[] = described.map((d, i) => {
-    const spec = buildNet({ kind: d.kind, depth: config.depth, inputShape: shape, classes: data.classes });
+    const spec = buildNet({
+      kind: d.kind,
+      depth: config.depth,
+      inputShape: shape,
+      classes: data.classes,
+    });
     const saved = checkpoint?.nets[i];
     let start: WeightSet;
     if (saved) start = saved.weights;
-    else if (config.kind === 'twins') start = d.kind === 'residual' ? residualStart : toPlain(residualStart);
+    else if (config.kind === 'twins')
+      start = d.kind === 'residual' ? residualStart : toPlain(residualStart);
     else start = initWeights(spec, config.seed);
     return {
       name: d.name,
@@ -310,8 +322,20 @@ export async function runTraining(
 
     const epochRecords = nets.map((net): EpochRecord => {
       const spec = net.trainer.spec;
-      const train: Evaluation = evaluate(spec, net.trainer.params, data.train, stats, config.evalBatchSize);
-      const test: Evaluation = evaluate(spec, net.trainer.params, data.test, stats, config.evalBatchSize);
+      const train: Evaluation = evaluate(
+        spec,
+        net.trainer.params,
+        data.train,
+        stats,
+        config.evalBatchSize,
+      );
+      const test: Evaluation = evaluate(
+        spec,
+        net.trainer.params,
+        data.test,
+        stats,
+        config.evalBatchSize,
+      );
       return {
         epoch: epoch + 1,
         net: net.name,

@@ -187,7 +187,10 @@ export function evaluate(
   let lossSum = 0;
   let wrong = 0;
   for (let start = 0; start < split.count; start += batchSize) {
-    const indices = Array.from({ length: Math.min(batchSize, split.count - start) }, (_, i) => start + i);
+    const indices = Array.from(
+      { length: Math.min(batchSize, split.count - start) },
+      (_, i) => start + i,
+    );
     const batch = makeBatch(split, indices, stats);
     const [loss, misses] = tf.tidy(() => {
       const x = tf.tensor4d(batch.x, [indices.length, height, width, channels]);

@@ -99,12 +99,18 @@ export function makeConv2DBackpropFilter(backendName: string): KernelFunc {
           { x: t, filter },
           {
             strides: [1, 1],
-            pad: [[0, 0], [top, bottom], [left, right], [0, 0]],
+            pad: [
+              [0, 0],
+              [top, bottom],
+              [left, right],
+              [0, 0],
+            ],
             dataFormat: 'NHWC',
             dilations: [sh, sw],
           },
         ),
-      (t) => run('Slice', { x: t }, { begin: [0, 0, 0, 0], size: [inChannels, kh, kw, outChannels] }),
+      (t) =>
+        run('Slice', { x: t }, { begin: [0, 0, 0, 0], size: [inChannels, kh, kw, outChannels] }),
       (t) => run('Transpose', { x: t }, { perm: [1, 2, 0, 3] }),
     ]);
     backend.disposeData(filter.dataId);
@@ -153,18 +159,31 @@ export function makeConv2DBackpropInput(backendName: string): KernelFunc {
     const run = (name: string, ins: Record<string, TensorInfo>, at: NamedAttrMap): TensorInfo =>
       runKernel(backendName, backend, name, ins, at);
 
-    const [padTop, padBottom] = inputGradientPadding(inHeight, kh, info.padInfo.top, sh * outHeight);
+    const [padTop, padBottom] = inputGradientPadding(
+      inHeight,
+      kh,
+      info.padInfo.top,
+      sh * outHeight,
+    );
     const [padLeft, padRight] = inputGradientPadding(inWidth, kw, info.padInfo.left, sw * outWidth);
     const steps: ((t: TensorInfo) => TensorInfo)[] = [];
     if (sh > 1 || sw > 1) {
       steps.push(
-        (t) => run('Reshape', { x: t }, { shape: [batchSize, outHeight, 1, outWidth, 1, outChannels] }),
+        (t) =>
+          run('Reshape', { x: t }, { shape: [batchSize, outHeight, 1, outWidth, 1, outChannels] }),
         (t) =>
           run(
             'PadV2',
             { x: t },
             {
-              paddings: [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]],
+              paddings: [
+                [0, 0],
+                [0, 0],
+                [0, sh - 1],
+                [0, 0],
+                [0, sw - 1],
+                [0, 0],
+              ],
               constantValue: 0,
             },
           ),

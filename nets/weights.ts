@@ -75,7 +75,10 @@ export function toTensors(weights: WeightSet): LayerTensors[] {
 }
 
 /** A host weight set holding exactly the values of the given tensors. */
-export async function fromTensors(params: readonly LayerTensors[], kind: NetKind): Promise<WeightSet> {
+export async function fromTensors(
+  params: readonly LayerTensors[],
+  kind: NetKind,
+): Promise<WeightSet> {
   const layers: LayerWeights[] = [];
   for (const p of params) {
     layers.push({

@@ -19,7 +19,11 @@ function sample() {
     meta: { batchSize: 8, sgd: { learningRate: 0.01 } },
     nets: [
       { name: 'residual', weights: initWeights(spec, 1), velocity: initWeights(spec, 2) },
-      { name: 'plain-twin', weights: initWeights({ ...spec, kind: 'plain' }, 3), velocity: initWeights(spec, 4) },
+      {
+        name: 'plain-twin',
+        weights: initWeights({ ...spec, kind: 'plain' }, 3),
+        velocity: initWeights(spec, 4),
+      },
     ],
   };
 }
@@ -33,7 +37,10 @@ test('a checkpoint reads back exactly what was written', () => {
   assert.is(read.epoch, 3);
   assert.is(read.step, 42);
   assert.equal(read.meta, saved.meta);
-  assert.equal(read.nets.map((n) => n.name), ['residual', 'plain-twin']);
+  assert.equal(
+    read.nets.map((n) => n.name),
+    ['residual', 'plain-twin'],
+  );
   assert.equal(read.nets[1].weights, saved.nets[1].weights);
   assert.equal(read.nets[0].velocity.layers, saved.nets[0].velocity.layers);
   rmSync(dir, { recursive: true });

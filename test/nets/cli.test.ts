@@ -39,6 +39,7 @@ test('bad flags end with status 2 and one line naming the flag and the value', a
     [['--kind', 'dense'], /--kind must be one of plain, residual, twins, got 'dense'/],
     [['--backend', 'gpu'], /--backend must be one of auto, tensorflow, wasm, cpu, got 'gpu'/],
     [['--eval-batch', '0'], /--eval-batch must be an integer in 1\.\.65536/],
+    [['--log-every', '0'], /--log-every must be an integer >= 1, got '0'/],
     [['--data-dir', '/nonexistent/dir'], /--data-dir: folder not found: \/nonexistent\/dir/],
     [['--data', 'cifar10'], /--data-dir is required for cifar10/],
   ];
@@ -56,7 +57,18 @@ test('bad flags end with status 2 and one line naming the flag and the value', a
 
 test('train runs twins end to end, prints both losses, and resumes', async () => {
   const out = join(tempDir('cli-out'), 'run');
-  const first = await run(['train', ...tiny, '--kind', 'twins', '--out', out, '--limit', '16', '--test-limit', '8']);
+  const first = await run([
+    'train',
+    ...tiny,
+    '--kind',
+    'twins',
+    '--out',
+    out,
+    '--limit',
+    '16',
+    '--test-limit',
+    '8',
+  ]);
   assert.is(first.code, 0, first.stderr);
   assert.match(first.stderr, /^backend: wasm \(tfjs-backend-wasm/);
   assert.match(first.stdout, /step {2}residual loss {2}plain-twin loss/);
@@ -64,27 +76,121 @@ test('train runs twins end to end, prints both losses, and resumes', async () =>
   assert.match(first.stdout, /epoch 1 plain-twin {2}lr 1e-2 {2}train loss \d\.\d{4}/);
   assert.ok(existsSync(join(out, 'checkpoint.bin')));
 
-  const again = await run(['train', ...tiny, '--kind', 'twins', '--out', out, '--limit', '16', '--test-limit', '8']);
+  const again = await run([
+    'train',
+    ...tiny,
+    '--kind',
+    'twins',
+    '--out',
+    out,
+    '--limit',
+    '16',
+    '--test-limit',
+    '8',
+  ]);
   assert.is(again.code, 2);
   assert.match(again.stderr, /holds a run already/);
 
   const resumed = await run([
-    'train', ...tiny, '--kind', 'twins', '--out', out, '--limit', '16', '--test-limit', '8',
-    '--epochs', '2', '--resume', '--no-progress',
+    'train',
+    ...tiny,
+    '--kind',
+    'twins',
+    '--out',
+    out,
+    '--limit',
+    '16',
+    '--test-limit',
+    '8',
+    '--epochs',
+    '2',
+    '--resume',
+    '--no-progress',
+    '--log-every',
+    '1',
   ]);
   assert.is(resumed.code, 0, resumed.stderr);
   assert.match(resumed.stdout, /epoch 2 residual/);
   assert.not.match(resumed.stdout, /epoch 1 residual/);
+  assert.match(resumed.stderr, /epoch 2 step 2\/2 loss \d\.\d{4} \/ \d\.\d{4}/);
+
+  const mapped = await run([
+    'map',
+    '--data-dir',
+    data,
+    '--run',
+    out,
+    '--images',
+    '5',
+    '--backend',
+    'wasm',
+  ]);
+  assert.is(mapped.code, 0, mapped.stderr);
+  const lines = mapped.stdout.trim().split('\n');
+  assert.is(lines.length, 2);
+  assert.match(lines[0], /^residual \(epoch 2\): T\(r\) on 5 test images: max \|dz\| /);
+  assert.match(
+    lines[1],
+    /^plain-twin \(epoch 2\): T\^-1\(p\) on 5 test images: .*same prediction 5\/5/,
+  );
   rmSync(out, { recursive: true });
+});
+
+test('map compares fresh nets with their twins and rejects bad flags', async () => {
+  const fresh = await run([
+    'map',
+    '--data-dir',
+    data,
+    '--depth',
+    '5',
+    '--images',
+    '4',
+    '--backend',
+    'wasm',
+  ]);
+  assert.is(fresh.code, 0, fresh.stderr);
+  assert.match(
+    fresh.stdout,
+    /^residual \(seed 1, initial\): T\(r\) on 4 test images: .*exact for (\d+)\/\1 weights\n/,
+  );
+  assert.match(fresh.stdout, /\nplain \(seed 1, initial\): T\^-1\(p\) on 4 test images/);
+  const cases: [string[], RegExp][] = [
+    [['--images', '0'], /--images must be an integer >= 1, got '0'/],
+    [['--depth', '9'], /--depth must be 3N \+ 2/],
+    [['--run', '/nonexistent/run'], /\/nonexistent\/run\/checkpoint\.bin: missing checkpoint/],
+  ];
+  for (const [args, pattern] of cases) {
+    const result = await run(['map', '--data-dir', data, ...args]);
+    assert.is(result.code, 2, args.join(' '));
+    assert.match(result.stderr, pattern);
+  }
 });
 
 test('train reads CIFAR-10 batches and notes a --limit above the data size', async () => {
   const cifar = writeCifarSet(tempDir('cli-cifar'), 2);
   const out = join(tempDir('cli-cifar-out'), 'run');
-  const result = await run([
-    'train', '--data', 'cifar10', '--data-dir', cifar, '--depth', '5', '--batch', '5',
-    '--kind', 'plain', '--limit', '100', '--backend', 'wasm', '--out', out,
-  ], true);
+  const result = await run(
+    [
+      'train',
+      '--data',
+      'cifar10',
+      '--data-dir',
+      cifar,
+      '--depth',
+      '5',
+      '--batch',
+      '5',
+      '--kind',
+      'plain',
+      '--limit',
+      '100',
+      '--backend',
+      'wasm',
+      '--out',
+      out,
+    ],
+    true,
+  );
   assert.is(result.code, 0, result.stderr);
   assert.match(result.stderr, /note: --limit 100 exceeds the 10 training images; using all/);
   assert.match(result.stdout, /epoch 1 plain/);

@@ -5,13 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
-import {
-  channelStats,
-  loadCifar10,
-  loadIdx,
-  makeBatch,
-  takeFirst,
-} from '../../nets/data.js';
+import { channelStats, loadCifar10, loadIdx, makeBatch, takeFirst } from '../../nets/data.js';
 import { InputError } from '../../nets/errors.js';
 import { cifarBatch, idxBytes, pixel, tempDir, writeCifarSet, writeIdxSet } from './fixtures.js';
 
@@ -43,7 +37,10 @@ test('loadIdx reads gzipped and plain IDX files byte for byte', () => {
 });
 
 test('loadIdx names the folder or file and what is wrong with it', () => {
-  expectInputError(() => loadIdx('/nonexistent/fashion'), /--data-dir: folder not found: \/nonexistent/);
+  expectInputError(
+    () => loadIdx('/nonexistent/fashion'),
+    /--data-dir: folder not found: \/nonexistent/,
+  );
 
   const dir = writeIdxSet(tempDir('idx-bad'), { train: 4, test: 2, side: 3 });
   const labels = join(dir, 'train-labels-idx1-ubyte.gz');
@@ -51,10 +48,16 @@ test('loadIdx names the folder or file and what is wrong with it', () => {
   const good = readFileSync(images);
 
   writeFileSync(images, gzipSync(idxBytes([4, 3, 3], new Uint8Array(36), 0x0000_0801)));
-  expectInputError(() => loadIdx(dir), /train-images-idx3-ubyte\.gz: wrong magic number 0x00000801 \(expected 0x00000803\)/);
+  expectInputError(
+    () => loadIdx(dir),
+    /train-images-idx3-ubyte\.gz: wrong magic number 0x00000801 \(expected 0x00000803\)/,
+  );
 
   writeFileSync(images, gzipSync(idxBytes([4, 3, 3], new Uint8Array(30))));
-  expectInputError(() => loadIdx(dir), /train-images-idx3-ubyte\.gz: truncated: header says 4x3x3 \(36 bytes/);
+  expectInputError(
+    () => loadIdx(dir),
+    /train-images-idx3-ubyte\.gz: truncated: header says 4x3x3 \(36 bytes/,
+  );
 
   writeFileSync(images, gzipSync(idxBytes([4, 3, 3], new Uint8Array(40))));
   expectInputError(() => loadIdx(dir), /too long/);
@@ -73,7 +76,10 @@ test('loadIdx names the folder or file and what is wrong with it', () => {
 
   writeFileSync(images, good);
   writeFileSync(labels, gzipSync(idxBytes([4], Uint8Array.from([1, 2, 10, 3]))));
-  expectInputError(() => loadIdx(dir), /train-labels-idx1-ubyte\.gz: label 10 at index 2 out of range 0\.\.9/);
+  expectInputError(
+    () => loadIdx(dir),
+    /train-labels-idx1-ubyte\.gz: label 10 at index 2 out of range 0\.\.9/,
+  );
 
   writeFileSync(labels, gzipSync(idxBytes([3], Uint8Array.from([1, 2, 3]))));
   expectInputError(() => loadIdx(dir), /3 labels for 4 images/);
@@ -89,7 +95,10 @@ test('loadIdx refuses test images of another size than the training images', () 
     join(dir, 't10k-images-idx3-ubyte.gz'),
     gzipSync(idxBytes([2, 3, 3], new Uint8Array(18))),
   );
-  expectInputError(() => loadIdx(dir), /t10k-images-idx3-ubyte\.gz: images of 3x3, training images are 4x4/);
+  expectInputError(
+    () => loadIdx(dir),
+    /t10k-images-idx3-ubyte\.gz: images of 3x3, training images are 4x4/,
+  );
   rmSync(dir, { recursive: true });
 });
 
@@ -148,12 +157,19 @@ test('channelStats and makeBatch normalise per channel, as computed by hand', ()
   assert.ok(Math.abs(batch.x[0] - 1 / Math.sqrt(5)) < 1e-6);
   assert.ok(Math.abs(batch.x[3] - 30 / Math.sqrt(500)) < 1e-6);
 
-  const flat = channelStats({ count: 1, images: Uint8Array.from([7, 7]), labels: Uint8Array.of(0) }, 1);
+  const flat = channelStats(
+    { count: 1, images: Uint8Array.from([7, 7]), labels: Uint8Array.of(0) },
+    1,
+  );
   assert.equal(flat, { mean: [7], std: [1] });
 });
 
 test('takeFirst keeps the first images and labels', () => {
-  const split = { count: 3, images: Uint8Array.from([1, 2, 3, 4, 5, 6]), labels: Uint8Array.from([7, 8, 9]) };
+  const split = {
+    count: 3,
+    images: Uint8Array.from([1, 2, 3, 4, 5, 6]),
+    labels: Uint8Array.from([7, 8, 9]),
+  };
   const two = takeFirst(split, 2);
   assert.equal(Array.from(two.images), [1, 2, 3, 4]);
   assert.equal(Array.from(two.labels), [7, 8]);

@@ -44,7 +44,8 @@ export function writeIdxSet(
   ] as const) {
     const size = options.side * options.side;
     const images = new Uint8Array(count * size);
-    for (let n = 0; n < count; n++) for (let p = 0; p < size; p++) images[n * size + p] = pixel(n, p);
+    for (let n = 0; n < count; n++)
+      for (let p = 0; p < size; p++) images[n * size + p] = pixel(n, p);
     const labels = Uint8Array.from({ length: count }, (_, n) => n % 10);
     write(`${prefix}-images-idx3-ubyte`, idxBytes([count, options.side, options.side], images));
     write(`${prefix}-labels-idx1-ubyte`, idxBytes([count], labels));
@@ -52,7 +53,7 @@ export function writeIdxSet(
   return dir;
 }
 
-/** One CIFAR-10 batch file of `count` records: label n mod 10, plane c pixel p = pixel(n, c*1024+p). */
+/** A CIFAR-10 batch of `count` records: label n mod 10, byte q of the planes pixel(n, q). */
 export function cifarBatch(count: number, firstLabel = 0): Buffer {
   const record = 3073;
   const bytes = Buffer.alloc(count * record);
@@ -66,7 +67,8 @@ export function cifarBatch(count: number, firstLabel = 0): Buffer {
 /** Writes the six CIFAR-10 batch files with `perFile` records each. Returns the folder. */
 export function writeCifarSet(dir: string, perFile: number): string {
   mkdirSync(dir, { recursive: true });
-  for (let i = 1; i <= 5; i++) writeFileSync(join(dir, `data_batch_${i}.bin`), cifarBatch(perFile, i));
+  for (let i = 1; i <= 5; i++)
+    writeFileSync(join(dir, `data_batch_${i}.bin`), cifarBatch(perFile, i));
   writeFileSync(join(dir, 'test_batch.bin'), cifarBatch(perFile));
   return dir;
 }

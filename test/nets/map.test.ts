@@ -3,7 +3,13 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import { initBackend } from '../../nets/backend.js';
-import { idEntryIndices, identityKernel, isBlockLayer, toPlain, toResidual } from '../../nets/map.js';
+import {
+  idEntryIndices,
+  identityKernel,
+  isBlockLayer,
+  toPlain,
+  toResidual,
+} from '../../nets/map.js';
 import { buildNet, forward } from '../../nets/net.js';
 import { initWeights, toTensors, type WeightSet } from '../../nets/weights.js';
 
@@ -24,9 +30,15 @@ test('ID entries sit at the kernel centre, (c, c) for c < min(C, D)', () => {
   assert.equal(idEntryIndices([3, 3, 2, 2]), [4 * 4, 4 * 4 + 3]);
   assert.equal(idEntryIndices([3, 3, 2, 4]), [4 * 8, 4 * 8 + 5]);
   const rho = identityKernel([3, 3, 3, 2]);
-  assert.is(rho.reduce((a, b) => a + b, 0), 2);
+  assert.is(
+    rho.reduce((a, b) => a + b, 0),
+    2,
+  );
   assert.is(rho[(4 * 3 + 1) * 2 + 1], 1);
-  assert.equal([0, 1, 5, 6].map((i) => isBlockLayer(i, 7)), [false, true, true, false]);
+  assert.equal(
+    [0, 1, 5, 6].map((i) => isBlockLayer(i, 7)),
+    [false, true, true, false],
+  );
 });
 
 test('T adds 1 to the ID entries of the blocks only, and T^-1(T(w)) === w', () => {
@@ -57,7 +69,11 @@ test('T is exact for edge values and refuses the wrong kind of weight set', () =
   const kernel = new Float64Array(3 * 3 * 9 * 9);
   idEntryIndices([3, 3, 9, 9]).forEach((i, c) => (kernel[i] = edges[c]));
   const layer = { kernelShape: [3, 3, 9, 9], kernel, bias: new Float64Array(9) };
-  const stem = { kernelShape: [3, 3, 1, 9], kernel: new Float64Array(81), bias: new Float64Array(9) };
+  const stem = {
+    kernelShape: [3, 3, 1, 9],
+    kernel: new Float64Array(81),
+    bias: new Float64Array(9),
+  };
   const dense = { kernelShape: [9, 2], kernel: new Float64Array(18), bias: new Float64Array(2) };
   const r: WeightSet = { kind: 'residual', layers: [stem, layer, dense] };
   assert.ok(sameValues(toResidual(toPlain(r)), r));
@@ -83,7 +99,13 @@ test('a residual net and its T-twin give the same logits to float32 rounding', (
     const gap = tf.max(tf.abs(tf.sub(a, b))).dataSync()[0] / tf.max(tf.abs(a)).dataSync()[0];
     worst = Math.max(worst, gap);
     assert.ok(gap < 1e-5, `relative gap ${gap}`);
-    tf.dispose([x, a, b, ...rt.flatMap((p) => [p.kernel, p.bias]), ...pt.flatMap((p) => [p.kernel, p.bias])]);
+    tf.dispose([
+      x,
+      a,
+      b,
+      ...rt.flatMap((p) => [p.kernel, p.bias]),
+      ...pt.flatMap((p) => [p.kernel, p.bias]),
+    ]);
   }
   console.error(`T twins: max relative difference of logits ${worst.toExponential(2)}`);
 });

@@ -26,16 +26,30 @@ test('buildNet lays out depth 20 on CIFAR-10 as stem, 3 x 6 blocks, dense', () =
     ],
   );
   assert.equal(net.convs[18].outSize, [8, 8]);
-  assert.equal(net.convs.map((c) => c.identity), [false, ...Array(18).fill(true)]);
+  assert.equal(
+    net.convs.map((c) => c.identity),
+    [false, ...Array(18).fill(true)],
+  );
   assert.is(net.features, 64);
 });
 
 test('buildNet halves 28 x 28 Fashion-MNIST images to 14 and 7, and odd sides upwards', () => {
   const fm = buildNet({ kind: 'plain', depth: 8, inputShape: [28, 28, 1], classes: 10 });
-  assert.equal(fm.convs.map((c) => c.outSize[0]), [28, 28, 28, 14, 14, 7, 7]);
+  assert.equal(
+    fm.convs.map((c) => c.outSize[0]),
+    [28, 28, 28, 14, 14, 7, 7],
+  );
   assert.ok(fm.convs.every((c) => !c.identity));
   const odd = buildNet({ kind: 'plain', depth: 5, inputShape: [7, 9, 1], classes: 2 });
-  assert.equal(odd.convs.map((c) => c.outSize), [[7, 9], [7, 9], [4, 5], [2, 3]]);
+  assert.equal(
+    odd.convs.map((c) => c.outSize),
+    [
+      [7, 9],
+      [7, 9],
+      [4, 5],
+      [2, 3],
+    ],
+  );
 });
 
 test('buildNet rejects bad options, naming the option and the value', () => {
@@ -61,8 +75,13 @@ test('blockIdentity passes channel c at pixel (2i, 2j) and zeros in the new chan
   const x = tf.tensor4d(values, [1, 5, 5, 16]);
   const y = blockIdentity(x, widening).arraySync()[0];
   assert.equal([y.length, y[0].length, y[0][0].length], [3, 3, 32]);
-  for (const [i, j, c] of [[0, 0, 0], [1, 2, 5], [2, 1, 15], [2, 2, 7]]) {
-    assert.is(y[i][j][c], values[((2 * i) * 5 + 2 * j) * 16 + c]);
+  for (const [i, j, c] of [
+    [0, 0, 0],
+    [1, 2, 5],
+    [2, 1, 15],
+    [2, 2, 7],
+  ]) {
+    assert.is(y[i][j][c], values[(2 * i * 5 + 2 * j) * 16 + c]);
   }
   assert.is(y[1][1][16], 0);
   assert.is(y[2][0][31], 0);
@@ -83,9 +102,22 @@ test('a residual block equals a plain conv whose kernel has 1 added at the ID en
   const layer = net.convs[2];
   const { input, output } = traces[2];
   const [, , C, D] = params[2].kernel.shape;
-  const eye = tf.pad(tf.eye(C, D).reshape([1, 1, C, D]), [[1, 1], [1, 1], [0, 0], [0, 0]]);
+  const eye = tf.pad(tf.eye(C, D).reshape([1, 1, C, D]), [
+    [1, 1],
+    [1, 1],
+    [0, 0],
+    [0, 0],
+  ]);
   const plain = tf.relu(
-    tf.add(tf.conv2d(input, tf.add(params[2].kernel, eye) as tf.Tensor4D, layer.stride, [[0, 0], [1, 1], [1, 1], [0, 0]]), params[2].bias),
+    tf.add(
+      tf.conv2d(input, tf.add(params[2].kernel, eye) as tf.Tensor4D, layer.stride, [
+        [0, 0],
+        [1, 1],
+        [1, 1],
+        [0, 0],
+      ]),
+      params[2].bias,
+    ),
   );
   const gap = tf.max(tf.abs(tf.sub(plain, output))).dataSync()[0];
   assert.ok(gap < 1e-6, `gap ${gap}`);
@@ -93,9 +125,13 @@ test('a residual block equals a plain conv whose kernel has 1 added at the ID en
 });
 
 test('crossEntropy equals the hand-computed mean of -log softmax', () => {
-  const logits = tf.tensor2d([[1, 2, 3], [0, 0, 0]]);
+  const logits = tf.tensor2d([
+    [1, 2, 3],
+    [0, 0, 0],
+  ]);
   const labels = tf.tensor1d([2, 0], 'int32');
-  const expected = (-Math.log(Math.exp(3) / (Math.exp(1) + Math.exp(2) + Math.exp(3))) + Math.log(3)) / 2;
+  const expected =
+    (-Math.log(Math.exp(3) / (Math.exp(1) + Math.exp(2) + Math.exp(3))) + Math.log(3)) / 2;
   const value = crossEntropy(logits, labels).dataSync()[0];
   assert.ok(Math.abs(value - expected) < 1e-6, `${value} vs ${expected}`);
 });

@@ -9,9 +9,18 @@ test('the same seed repeats the stream and another seed does not', () => {
   const c = createRng(43);
   const big = createRng(2 ** 40 + 42);
   const drawsA = Array.from({ length: 5 }, () => a.uniform());
-  assert.equal(drawsA, Array.from({ length: 5 }, () => b.uniform()));
-  assert.not.equal(drawsA, Array.from({ length: 5 }, () => c.uniform()));
-  assert.not.equal(drawsA, Array.from({ length: 5 }, () => big.uniform()));
+  assert.equal(
+    drawsA,
+    Array.from({ length: 5 }, () => b.uniform()),
+  );
+  assert.not.equal(
+    drawsA,
+    Array.from({ length: 5 }, () => c.uniform()),
+  );
+  assert.not.equal(
+    drawsA,
+    Array.from({ length: 5 }, () => big.uniform()),
+  );
 });
 
 test('uniforms lie in [0, 1) with mean 1/2 and normals have mean 0 and variance 1', () => {
@@ -37,7 +46,10 @@ test('uniforms lie in [0, 1) with mean 1/2 and normals have mean 0 and variance 
 test('permutation holds every index once and integer stays below n', () => {
   const rng = createRng(1);
   const order = permutation(1000, rng);
-  assert.equal(Array.from(order).sort((x, y) => x - y), Array.from({ length: 1000 }, (_, i) => i));
+  assert.equal(
+    Array.from(order).sort((x, y) => x - y),
+    Array.from({ length: 1000 }, (_, i) => i),
+  );
   assert.not.equal(Array.from(order.subarray(0, 10)), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   for (let i = 0; i < 1000; i++) assert.ok(rng.integer(3) < 3);
 });

@@ -33,7 +33,13 @@ function squares(): ImageDataset {
     }
     return { count, images, labels };
   };
-  return { name: 'fashion-mnist', shape: [8, 8, 1], classes: 3, train: make(48, 0), test: make(12, 1) };
+  return {
+    name: 'fashion-mnist',
+    shape: [8, 8, 1],
+    classes: 3,
+    train: make(48, 0),
+    test: make(12, 1),
+  };
 }
 
 function config(out: string, overrides: Partial<TrainConfig> = {}): TrainConfig {
@@ -52,7 +58,10 @@ function config(out: string, overrides: Partial<TrainConfig> = {}): TrainConfig 
 }
 
 function lines(path: string): Record<string, number | string>[] {
-  return readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  return readFileSync(path, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
 }
 
 test('a twins run writes metrics per epoch and both losses per step, which agree', async () => {
@@ -63,8 +72,13 @@ test('a twins run writes metrics per epoch and both losses per step, which agree
   });
   assert.equal(epochs, [1, 2]);
   const metrics = lines(join(out, 'metrics.jsonl'));
-  assert.equal(metrics.map((m) => `${m.epoch} ${m.net}`), ['1 residual', '1 plain-twin', '2 residual', '2 plain-twin']);
-  assert.ok(metrics.every((m) => m.backend === 'wasm' && Number(m.trainCost) > Number(m.trainLoss)));
+  assert.equal(
+    metrics.map((m) => `${m.epoch} ${m.net}`),
+    ['1 residual', '1 plain-twin', '2 residual', '2 plain-twin'],
+  );
+  assert.ok(
+    metrics.every((m) => m.backend === 'wasm' && Number(m.trainCost) > Number(m.trainLoss)),
+  );
   const twins = lines(join(out, 'twins.jsonl'));
   assert.is(twins.length, 12);
   for (const t of twins.slice(0, 6)) {
@@ -85,11 +99,19 @@ test('resuming after one epoch gives exactly the weights of an uninterrupted run
   await runTraining(config(split, { kind: 'residual', epochs: 1 }), squares(), backend);
   const metricsPath = join(split, 'metrics.jsonl');
   writeFileSync(metricsPath, `${readFileSync(metricsPath, 'utf8')}{"epoch":2,"net":"stale"}\n`);
-  const resumed = await runTraining(config(split, { kind: 'residual', resume: true }), squares(), backend);
+  const resumed = await runTraining(
+    config(split, { kind: 'residual', resume: true }),
+    squares(),
+    backend,
+  );
   assert.equal(resumed.weights.residual, whole.weights.residual);
   const strip = (m: Record<string, number | string>) => ({ ...m, stepSeconds: 0 });
   assert.equal(lines(metricsPath).map(strip), lines(join(straight, 'metrics.jsonl')).map(strip));
-  const done = await runTraining(config(split, { kind: 'residual', resume: true }), squares(), backend);
+  const done = await runTraining(
+    config(split, { kind: 'residual', resume: true }),
+    squares(),
+    backend,
+  );
   assert.is(done.records.length, 0);
   assert.is(done.epochs, 2);
   rmSync(straight, { recursive: true });
@@ -100,13 +122,16 @@ test('a plain run starts from Kaiming weights, not from a residual net', async (
   const out = tempDir('run-plain');
   const result = await runTraining(config(out, { kind: 'plain', epochs: 1 }), squares(), backend);
   const twins = await runTraining(config(tempDir('run-twin'), { epochs: 1 }), squares(), backend);
-  assert.not.equal(result.weights.plain.layers[1].kernel, twins.weights['plain-twin'].layers[1].kernel);
+  assert.not.equal(
+    result.weights.plain.layers[1].kernel,
+    twins.weights['plain-twin'].layers[1].kernel,
+  );
   assert.ok(result.records[0].trainError < 2 / 3, `train error ${result.records[0].trainError}`);
   assert.equal(toPlain(twins.weights.residual).kind, 'plain');
   rmSync(out, { recursive: true });
 });
 
-test('a folder that holds a run, a mismatched or missing checkpoint, a bad --out: one line', async () => {
+test('an occupied --out, a mismatched or missing checkpoint, a bad --out: one line', async () => {
   const out = tempDir('run-guard');
   await runTraining(config(out, { kind: 'plain', epochs: 1 }), squares(), backend);
   const expectError = async (c: TrainConfig, pattern: RegExp) => {
@@ -125,7 +150,10 @@ test('a folder that holds a run, a mismatched or missing checkpoint, a bad --out
   );
   await expectError(config(tempDir('run-empty'), { resume: true }), /missing checkpoint/);
   writeFileSync(join(out, 'a-file'), '');
-  await expectError(config(join(out, 'a-file', 'sub')), /--out .*a-file\/sub: cannot create the folder/);
+  await expectError(
+    config(join(out, 'a-file', 'sub')),
+    /--out .*a-file\/sub: cannot create the folder/,
+  );
   rmSync(out, { recursive: true });
 });
 

@@ -31,10 +31,14 @@ function maxGap(a: WeightSet, b: WeightSet): number {
 }
 
 test('the learning rate drops tenfold at 60% and 80% of the epochs', () => {
-  assert.equal([0, 119, 120, 159, 160, 199].map((e) => learningRateAt(e, 200, 0.01)), [
-    0.01, 0.01, 0.001, 0.001, 0.0001, 0.0001,
-  ]);
-  assert.equal([0, 1, 2, 3, 4].map((e) => learningRateAt(e, 5, 1)), [1, 1, 1, 0.1, 0.01]);
+  assert.equal(
+    [0, 119, 120, 159, 160, 199].map((e) => learningRateAt(e, 200, 0.01)),
+    [0.01, 0.01, 0.001, 0.001, 0.0001, 0.0001],
+  );
+  assert.equal(
+    [0, 1, 2, 3, 4].map((e) => learningRateAt(e, 5, 1)),
+    [1, 1, 1, 0.1, 0.01],
+  );
   assert.equal(PAPER_SGD, { learningRate: 0.01, momentum: 0.9, weightDecay: 1e-4 });
 });
 
@@ -50,7 +54,8 @@ test('two steps follow v <- mu v + g + lambda w, w <- w - eta v, computed by han
   for (const [x, y] of batches) {
     const loss = (...flat: tf.Tensor[]) => {
       const layers: LayerTensors[] = [];
-      for (let i = 0; i < flat.length; i += 2) layers.push({ kernel: flat[i], bias: flat[i + 1] as tf.Tensor1D });
+      for (let i = 0; i < flat.length; i += 2)
+        layers.push({ kernel: flat[i], bias: flat[i + 1] as tf.Tensor1D });
       return crossEntropy(forward(plain, layers, x), y);
     };
     const { value, grads } = tf.valueAndGrads(loss)(weights);
@@ -70,7 +75,7 @@ test('two steps follow v <- mu v + g + lambda w, w <- w - eta v, computed by han
   trainer.dispose();
 });
 
-test('a residual net and its plain twin with decay ||T^-1(p)||^2 stay twins step by step', async () => {
+test('a residual net and its plain twin with decay ||T^-1(p)||^2 stay twins', async () => {
   const options = { learningRate: 0.1, momentum: 0.9, weightDecay: 0.01 };
   const r0 = initWeights(residual, 3);
   const r = new SgdTrainer(residual, r0, options);

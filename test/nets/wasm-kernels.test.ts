@@ -9,7 +9,8 @@ import {
   registerWasmConvGradients,
 } from '../../nets/wasm-kernels.js';
 
-type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
+type Pad =
+  'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
 
 interface Case {
   x: [number, number, number, number];
@@ -36,10 +37,9 @@ async function gradients(backend: string, c: Case): Promise<Float32Array[]> {
   const f = tf.tensor4d(seededValues(tf.util.sizeFromShape(filterShape), 2), filterShape);
   const y = tf.conv2d(x, f, c.stride, c.pad);
   const dy = tf.tensor(seededValues(y.size, 3), y.shape);
-  const [dx, df] = tf.grads((a, b) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad))(
-    [x, f],
-    dy,
-  );
+  const [dx, df] = tf.grads((a, b) =>
+    tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad),
+  )([x, f], dy);
   const result = [await dx.data(), await df.data()] as Float32Array[];
   tf.dispose([x, f, y, dy, dx, df]);
   return result;
@@ -57,16 +57,60 @@ const cases: Case[] = [
   { x: [2, 7, 7, 3], k: [3, 3], d: 4, stride: 1, pad: 'same' },
   { x: [2, 8, 8, 3], k: [3, 3], d: 5, stride: 2, pad: 'same' },
   { x: [2, 7, 9, 2], k: [3, 3], d: 4, stride: 2, pad: 'same' },
-  { x: [1, 8, 8, 4], k: [3, 3], d: 8, stride: 2, pad: [[0, 0], [1, 1], [1, 1], [0, 0]] },
-  { x: [3, 6, 6, 2], k: [3, 3], d: 3, stride: 1, pad: [[0, 0], [1, 1], [1, 1], [0, 0]] },
+  {
+    x: [1, 8, 8, 4],
+    k: [3, 3],
+    d: 8,
+    stride: 2,
+    pad: [
+      [0, 0],
+      [1, 1],
+      [1, 1],
+      [0, 0],
+    ],
+  },
+  {
+    x: [3, 6, 6, 2],
+    k: [3, 3],
+    d: 3,
+    stride: 1,
+    pad: [
+      [0, 0],
+      [1, 1],
+      [1, 1],
+      [0, 0],
+    ],
+  },
   { x: [2, 9, 8, 3], k: [3, 2], d: 2, stride: [2, 1], pad: 'valid' },
   { x: [2, 8, 8, 3], k: [1, 1], d: 6, stride: 2, pad: 'valid' },
   { x: [1, 5, 5, 1], k: [5, 5], d: 2, stride: 1, pad: 'valid' },
-  { x: [2, 6, 6, 2], k: [3, 3], d: 2, stride: 3, pad: [[0, 0], [2, 0], [0, 2], [0, 0]] },
-  { x: [1, 4, 5, 2], k: [3, 3], d: 3, stride: 2, pad: [[0, 0], [3, 4], [4, 3], [0, 0]] },
+  {
+    x: [2, 6, 6, 2],
+    k: [3, 3],
+    d: 2,
+    stride: 3,
+    pad: [
+      [0, 0],
+      [2, 0],
+      [0, 2],
+      [0, 0],
+    ],
+  },
+  {
+    x: [1, 4, 5, 2],
+    k: [3, 3],
+    d: 3,
+    stride: 2,
+    pad: [
+      [0, 0],
+      [3, 4],
+      [4, 3],
+      [0, 0],
+    ],
+  },
 ];
 
-test('registered kernels agree with the cpu backend on conv gradients, strides 1 to 3', async () => {
+test('registered kernels agree with the cpu backend on conv gradients, strides 1-3', async () => {
   await tf.setBackend('wasm');
   registerWasmConvGradients();
   let worst = 0;

@@ -35,14 +35,23 @@ test('Kaiming draws have std sqrt(2/S) and Hardt-Ma draws std 1/S, biases zero',
       const relative = Math.abs(std(layer.kernel) / expected - 1);
       assert.ok(relative < 5 / Math.sqrt(2 * n), `${kind} layer ${index}: ${relative}`);
       assert.ok(layer.bias.every((b) => b === 0));
-      assert.ok(layer.kernel.every((v) => Math.fround(v) === v), 'float32 values');
+      assert.ok(
+        layer.kernel.every((v) => Math.fround(v) === v),
+        'float32 values',
+      );
     }
   }
 });
 
 test('weights repeat with the seed and the layer shapes follow the spec', () => {
   const spec = buildNet({ kind: 'residual', depth: 5, inputShape: [8, 8, 1], classes: 10 });
-  assert.equal(kernelShapes(spec), [[3, 3, 1, 16], [3, 3, 16, 16], [3, 3, 16, 32], [3, 3, 32, 64], [64, 10]]);
+  assert.equal(kernelShapes(spec), [
+    [3, 3, 1, 16],
+    [3, 3, 16, 16],
+    [3, 3, 16, 32],
+    [3, 3, 32, 64],
+    [64, 10],
+  ]);
   assert.equal(initWeights(spec, 1), initWeights(spec, 1));
   assert.not.equal(initWeights(spec, 1).layers[1].kernel, initWeights(spec, 2).layers[1].kernel);
   const w = initWeights(spec, 1);
