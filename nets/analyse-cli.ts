@@ -208,8 +208,8 @@ export async function analyse(flags: AnalyseFlags, log: (line: string) => void):
     tf.dispose([batch.x, batch.y]);
     await save('sigma.json', Object.fromEntries(flows.map((f) => [f.name, f.flow])));
     await save('sigma.svg', await renderSvg(lineFigure(
-      flows.map((f) => ({ name: f.name, dash: 'solid' as const, x: f.flow.layers,
-        y: f.flow.sigma })),
+      flows.map((f) => ({ series: f.name, variant: `epoch ${checkpoint.epoch}`,
+        x: f.flow.layers, y: f.flow.sigma })),
       { title: `sigma(l) at epoch ${checkpoint.epoch}`, xTitle: 'layer l', yTitle: 'sigma(l)' })));
     log('sigma written');
   }

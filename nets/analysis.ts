@@ -176,12 +176,12 @@ export function weightFigures(sets: WeightSets): { all: TopLevelSpec; id: TopLev
 
 /** Figure 12: sigma(l) of both nets after the first and the last iteration. */
 export function sigmaFigure(
-  curves: { name: string; last: boolean; flow: DominantFlow }[],
+  curves: { series: 'plain' | 'residual'; last: boolean; flow: DominantFlow }[],
 ): TopLevelSpec {
   return lineFigure(
     curves.map((c) => ({
-      name: c.name,
-      dash: c.last ? ('dashed' as const) : ('solid' as const),
+      series: c.series,
+      variant: c.last ? 'last iteration' : 'first iteration',
       x: c.flow.layers,
       y: c.flow.sigma,
     })),

@@ -96,20 +96,27 @@ export function histogramFigure(
 
 /** One line of a line figure. */
 export interface Line {
-  name: string;
-  /** 'solid' or 'dashed'. */
-  dash: 'solid' | 'dashed';
+  /** Its colour and colour legend entry: 'plain' (blue), 'residual' (red), or another (grey). */
+  series: string;
+  /** Its dash pattern and dash legend entry, e.g. 'first iteration'; the first one is solid. */
+  variant: string;
   x: readonly number[];
   y: readonly number[];
 }
 
-/** Lines y against x, coloured by the first word of their name, dashed as asked. */
+/** Dash patterns in the order variants first appear: solid, then dashed, then dotted. */
+const DASHES = [[1, 0], [6, 4], [2, 3]];
+
+/** Lines y against integer x, coloured by series and dashed by variant, with both legends. */
 export function lineFigure(
   lines: readonly Line[],
   options: { title: string; xTitle: string; yTitle: string },
 ): TopLevelSpec {
-  const rows = lines.flatMap((l) => l.x.map((x, k) => ({ line: l.name, x, y: l.y[k] })));
-  const names = lines.map((l) => l.name);
+  const rows = lines.flatMap((l) =>
+    l.x.map((x, k) => ({ series: l.series, variant: l.variant, x, y: l.y[k] })),
+  );
+  const series = [...new Set(lines.map((l) => l.series))];
+  const variants = [...new Set(lines.map((l) => l.variant))];
   return {
     title: options.title,
     data: { values: rows },
@@ -117,19 +124,24 @@ export function lineFigure(
     height: 240,
     mark: { type: 'line', point: true },
     encoding: {
-      x: { field: 'x', type: 'quantitative', title: options.xTitle },
+      x: {
+        field: 'x',
+        type: 'quantitative',
+        title: options.xTitle,
+        axis: { tickMinStep: 1, format: 'd' },
+      },
       y: { field: 'y', type: 'quantitative', title: options.yTitle },
       color: {
-        field: 'line',
+        field: 'series',
         type: 'nominal',
         title: null,
-        scale: { domain: names, range: names.map(colourOf) },
+        scale: { domain: series, range: series.map(colourOf) },
       },
       strokeDash: {
-        field: 'line',
+        field: 'variant',
         type: 'nominal',
-        legend: null,
-        scale: { domain: names, range: lines.map((l) => (l.dash === 'solid' ? [1, 0] : [6, 4])) },
+        title: null,
+        scale: { domain: variants, range: variants.map((_, k) => DASHES[k % DASHES.length]) },
       },
     },
   };

@@ -319,10 +319,10 @@ export async function reproduce(
   };
   tf.dispose([sigmaBatch.x, sigmaBatch.y]);
   await writeFigure(config.out, FIGURES.sigma, sigmaFigure([
-    { name: 'plain, first iteration', last: false, flow: results.sigma.plainFirst },
-    { name: 'residual, first iteration', last: false, flow: results.sigma.residualFirst },
-    { name: 'plain, last iteration', last: true, flow: results.sigma.plainLast },
-    { name: 'residual, last iteration', last: true, flow: results.sigma.residualLast },
+    { series: 'plain', last: false, flow: results.sigma.plainFirst },
+    { series: 'residual', last: false, flow: results.sigma.residualFirst },
+    { series: 'plain', last: true, flow: results.sigma.plainLast },
+    { series: 'residual', last: true, flow: results.sigma.residualLast },
   ]));
   save('sigma', started);
 
@@ -545,7 +545,7 @@ function pathSection(results: ReproduceResults): string[] {
       `${t5.pathError} | ${verdict(diagonal.testError < 0.5)} |`,
     `| T' keeps >= 76% of the residual net's accuracy | ${num(100 * relative)}% | ` +
       `${num(100 * paperRelative)}% | ${verdict(relative >= 0.76)} |`,
-    `| a dense lower half lowers T's error | ${num(dense.testError)} vs ` +
+    `| a dense lower half lowers the error of T' | ${num(dense.testError)} vs ` +
       `${num(diagonal.testError)} | ${t5.denseLowerError} vs ${t5.pathError} | ` +
       `${verdict(dense.testError < diagonal.testError)} |`,
   ];

@@ -42,14 +42,17 @@ test('a line figure draws each line through its points', async () => {
   const svg = await renderSvg(
     lineFigure(
       [
-        { name: 'plain first', dash: 'solid', x: [1, 2, 3], y: [0.1, 0.1, 0.2] },
-        { name: 'residual last', dash: 'dashed', x: [1, 2, 3], y: [0.5, 0.7, 0.9] },
+        { series: 'plain', variant: 'first', x: [1, 2, 3], y: [0.1, 0.1, 0.2] },
+        { series: 'residual', variant: 'first', x: [1, 2, 3], y: [0.4, 0.6, 0.8] },
+        { series: 'residual', variant: 'last', x: [1, 2, 3], y: [0.5, 0.7, 0.9] },
       ],
       { title: 'sigma', xTitle: 'layer', yTitle: 'sigma' },
     ),
   );
-  assert.is(count(svg, /aria-roledescription="line mark"/g), 2);
-  assert.ok(svg.includes('residual last') && svg.includes('stroke-dasharray="6,4"'));
+  assert.is(count(svg, /aria-roledescription="line mark"/g), 3);
+  assert.is(count(svg, /stroke="#c8312b"/g) >= 2, true);
+  assert.ok(svg.includes('stroke-dasharray="6,4"'));
+  for (const entry of ['plain', 'residual', 'first', 'last']) assert.ok(svg.includes(`>${entry}<`));
 });
 
 test.run();
