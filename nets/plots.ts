@@ -141,6 +141,11 @@ export function lineFigure(
         field: 'variant',
         type: 'nominal',
         title: null,
+        legend: {
+          symbolType: 'stroke',
+          symbolStrokeWidth: 2,
+          encode: { symbols: { update: { stroke: { value: '#444' } } } },
+        },
         scale: { domain: variants, range: variants.map((_, k) => DASHES[k % DASHES.length]) },
       },
     },

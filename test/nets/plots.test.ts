@@ -52,6 +52,7 @@ test('a line figure draws each line through its points', async () => {
   assert.is(count(svg, /aria-roledescription="line mark"/g), 3);
   assert.is(count(svg, /stroke="#c8312b"/g) >= 2, true);
   assert.ok(svg.includes('stroke-dasharray="6,4"'));
+  assert.match(svg, /role-legend-symbol[^>]*><path[^>]*stroke="#444"[^>]*stroke-dasharray="6,4"/);
   for (const entry of ['plain', 'residual', 'first', 'last']) assert.ok(svg.includes(`>${entry}<`));
 });
 
