@@ -144,7 +144,7 @@ export function lineFigure(
         legend: {
           symbolType: 'stroke',
           symbolStrokeWidth: 2,
-          encode: { symbols: { update: { stroke: { value: '#444' } } } },
+          encoding: { symbols: { stroke: { value: '#444' } } },
         },
         scale: { domain: variants, range: variants.map((_, k) => DASHES[k % DASHES.length]) },
       },
