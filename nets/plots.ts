@@ -144,7 +144,14 @@ export function lineFigure(
         legend: {
           symbolType: 'stroke',
           symbolStrokeWidth: 2,
-          encoding: { symbols: { stroke: { value: '#444' } } },
+          encoding: {
+            symbols: {
+              fill: { value: 'black' },
+              fillOpacity: { value: 1 },
+              opacity: { value: 1 },
+              stroke: { value: '#444' },
+            },
+          },
         },
         scale: { domain: variants, range: variants.map((_, k) => DASHES[k % DASHES.length]) },
       },

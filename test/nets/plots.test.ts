@@ -38,7 +38,10 @@ test('a faceted histogram has one panel per layer and clips counts at yMax', asy
   for (const l of [1, 2, 3]) assert.ok(svg.includes(`layer ${l}`));
 });
 
-test('a line figure draws each line through its points', async () => {
+test('a line figure draws each line through its points, without warnings', async () => {
+  const warnings: unknown[] = [];
+  const warn = console.warn;
+  console.warn = (...args: unknown[]) => warnings.push(args);
   const svg = await renderSvg(
     lineFigure(
       [
@@ -49,6 +52,8 @@ test('a line figure draws each line through its points', async () => {
       { title: 'sigma', xTitle: 'layer', yTitle: 'sigma' },
     ),
   );
+  console.warn = warn;
+  assert.equal(warnings, []);
   assert.is(count(svg, /aria-roledescription="line mark"/g), 3);
   assert.is(count(svg, /stroke="#c8312b"/g) >= 2, true);
   assert.ok(svg.includes('stroke-dasharray="6,4"'));
