@@ -101,6 +101,7 @@ interface TrainFlags {
   testLimit?: string;
   seed: string;
   lr: string;
+  warmup: string;
   momentum: string;
   weightDecay: string;
   out?: string;
@@ -156,6 +157,7 @@ async function train(flags: TrainFlags, io: CliIO): Promise<void> {
     momentum: numberFlag('--momentum', flags.momentum, 0, 0.999),
     weightDecay: numberFlag('--weight-decay', flags.weightDecay, 0, 1),
   };
+  const warmupSteps = integerFlag('--warmup', flags.warmup, 0);
   const backendChoice = choiceFlag('--backend', flags.backend, BACKEND_CHOICES);
   const evalBatchSize = integerFlag('--eval-batch', flags.evalBatch, 1, 65536);
   const logEvery = flags.logEvery === undefined ? 0 : integerFlag('--log-every', flags.logEvery, 1);
@@ -188,6 +190,7 @@ async function train(flags: TrainFlags, io: CliIO): Promise<void> {
     batchSize,
     seed,
     sgd,
+    warmupSteps,
     out,
     resume: flags.resume === true,
     evalBatchSize,
@@ -339,6 +342,7 @@ export async function main(
     .option('--test-limit <N>', 'evaluate on the first N test images only')
     .option('--seed <s>', 'seed of initial weights and batch order', '1')
     .option('--lr <eta>', 'initial learning rate', String(PAPER_SGD.learningRate))
+    .option('--warmup <steps>', 'linear learning-rate warm-up over the first steps', '0')
     .option('--momentum <mu>', 'SGD momentum', String(PAPER_SGD.momentum))
     .option('--weight-decay <lambda>', 'weight decay', String(PAPER_SGD.weightDecay))
     .option('--out <dir>', 'folder for metrics.jsonl, twins.jsonl, checkpoint.bin')

@@ -4,14 +4,16 @@
  * and the dense layer have no identity and are left alone, as are all biases.
  *
  * A residual net with weights r and a plain net with weights T(r) compute the same function
- * (net.ts adds the identity exactly where the ID entries act). In float32 the two forward passes
- * round differently; on real images their logits agree to a relative difference of about 1e-6
- * (measured in test/nets/map.test.ts).
+ * (net.ts adds the identity exactly where the ID entries act). tfjs has no float64, so the two
+ * forward passes round differently in float32: on the 10000 Fashion-MNIST test images, depth 20,
+ * their logits differ by at most 5.1e-7 of the largest logit, at initialisation and after an
+ * epoch of training, and every prediction agrees (`npm run nets -- map`).
  *
- * Exactness: weight sets are float64 on the host, so for every float32 weight w with w = 0 or
- * |w| >= 2^-29 (all float32 weights but the tiniest), w + 1 is exact and T^-1(T(w)) == w holds
- * bit for bit; so does T(T^-1(w)) == w. An ID entry below 2^-29 in magnitude is rounded when 1 is
- * added; Hardt-Ma draws (std >= 1/576) reach it with probability below 1e-6 per entry.
+ * Exactness: weight sets are float64 on the host. For every float32 weight w with w = 0 or
+ * |w| >= 2^-29 (all float32 weights but the tiniest), w + 1 is exact, so T^-1(T(w)) === w and
+ * T(T^-1(w)) === w hold entry by entry (-0 comes back as +0). An ID entry below 2^-29 in
+ * magnitude is rounded when 1 is added; a Hardt-Ma draw (std >= 1/576) is that small with
+ * probability below 1e-6.
  */
 import { KERNEL_SIZE } from './net.js';
 import { cloneWeights, type WeightSet } from './weights.js';

@@ -22,8 +22,9 @@ import { identityKernel, isBlockLayer, toPlain } from './map.js';
 import { buildNet, type NetKind } from './net.js';
 import { createRng, permutation } from './random.js';
 import {
-  evaluate,
+  evaluateNet,
   learningRateAt,
+  warmupFactor,
   SgdTrainer,
   type DecayCentre,
   type Evaluation,
@@ -42,6 +43,8 @@ export interface TrainConfig {
   batchSize: number;
   seed: number;
   sgd: SgdOptions;
+  /** Steps of linear learning-rate warm-up at the start of the run; 0 for none. */
+  warmupSteps: number;
   /** Folder of the run's files; created when missing. */
   out: string;
   /** Continue from the checkpoint in `out` instead of starting afresh. */
@@ -55,6 +58,7 @@ export interface EpochRecord {
   epoch: number;
   net: string;
   kind: NetKind;
+  /** The learning rate of the epoch's last step. */
   learningRate: number;
   /** Mean loss over the training images, after the epoch. */
   trainLoss: number;
@@ -147,6 +151,7 @@ function runMeta(config: TrainConfig, data: ImageDataset, stats: ChannelStats) {
     batchSize: config.batchSize,
     seed: config.seed,
     sgd: config.sgd,
+    warmupSteps: config.warmupSteps,
     channelMean: stats.mean,
     channelStd: stats.std,
   };
@@ -283,7 +288,8 @@ export async function runTraining(
   const stepsPerEpoch = Math.ceil(data.train.count / config.batchSize);
   let step = checkpoint?.step ?? 0;
   for (let epoch = checkpoint?.epoch ?? 0; epoch < config.epochs; epoch++) {
-    const learningRate = learningRateAt(epoch, config.epochs, config.sgd.learningRate);
+    const epochRate = learningRateAt(epoch, config.epochs, config.sgd.learningRate);
+    let learningRate = epochRate;
     const order = permutation(data.train.count, createRng(orderSeed(config.seed, epoch)));
     hooks.onEpochStart?.(epoch + 1, stepsPerEpoch);
     for (const net of nets) Object.assign(net, { lossSum: 0, steps: 0, seconds: 0 });
@@ -294,6 +300,7 @@ export async function runTraining(
       const x = tf.tensor4d(batch.x, [indices.length, ...shape]);
       const y = tf.tensor1d(batch.y, 'int32');
       const losses: Record<string, number> = {};
+      learningRate = epochRate * warmupFactor(step, config.warmupSteps);
       for (const net of nets) {
         const started = performance.now();
         const loss = net.trainer.step(x, y, learningRate);
@@ -322,14 +329,14 @@ export async function runTraining(
 
     const epochRecords = nets.map((net): EpochRecord => {
       const spec = net.trainer.spec;
-      const train: Evaluation = evaluate(
+      const train: Evaluation = evaluateNet(
         spec,
         net.trainer.params,
         data.train,
         stats,
         config.evalBatchSize,
       );
-      const test: Evaluation = evaluate(
+      const test: Evaluation = evaluateNet(
         spec,
         net.trainer.params,
         data.test,

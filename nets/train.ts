@@ -47,6 +47,15 @@ export function learningRateAt(epoch: number, epochs: number, initial: number): 
   return initial / 10 ** drops;
 }
 
+/**
+ * The factor of a linear learning-rate warm-up at SGD step `step` (0-based):
+ * min(1, (step + 1) / warmupSteps), or 1 without warm-up (warmupSteps = 0). Deep nets without
+ * batch normalisation need it at the paper's rate on Fashion-MNIST (see the README).
+ */
+export function warmupFactor(step: number, warmupSteps: number): number {
+  return warmupSteps > 0 ? Math.min(1, (step + 1) / warmupSteps) : 1;
+}
+
 /** Where weight decay pulls the weights: 0, or the ID entries rho (for a residual's plain twin). */
 export type DecayCentre = 'zero' | 'identity';
 
@@ -176,7 +185,7 @@ export interface Evaluation {
  * Mean softmax cross-entropy and error rate (fraction of images whose largest logit is not the
  * label) of a net over a split, in mini-batches of `batchSize`.
  */
-export function evaluate(
+export function evaluateNet(
   spec: NetSpec,
   params: readonly LayerTensors[],
   split: ImageSplit,

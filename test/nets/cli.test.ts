@@ -40,6 +40,7 @@ test('bad flags end with status 2 and one line naming the flag and the value', a
     [['--backend', 'gpu'], /--backend must be one of auto, tensorflow, wasm, cpu, got 'gpu'/],
     [['--eval-batch', '0'], /--eval-batch must be an integer in 1\.\.65536/],
     [['--log-every', '0'], /--log-every must be an integer >= 1, got '0'/],
+    [['--warmup', '-1'], /--warmup must be an integer >= 0, got '-1'/],
     [['--data-dir', '/nonexistent/dir'], /--data-dir: folder not found: \/nonexistent\/dir/],
     [['--data', 'cifar10'], /--data-dir is required for cifar10/],
   ];

@@ -50,6 +50,7 @@ function config(out: string, overrides: Partial<TrainConfig> = {}): TrainConfig 
     batchSize: 8,
     seed: 3,
     sgd: { learningRate: 0.05, momentum: 0.9, weightDecay: 1e-4 },
+    warmupSteps: 0,
     out,
     resume: false,
     evalBatchSize: 16,
@@ -116,6 +117,17 @@ test('resuming after one epoch gives exactly the weights of an uninterrupted run
   assert.is(done.epochs, 2);
   rmSync(straight, { recursive: true });
   rmSync(split, { recursive: true });
+});
+
+test('a warm-up scales the learning rate of step s by (s + 1) / warm-up steps', async () => {
+  const out = tempDir('run-warm');
+  const warm = await runTraining(
+    config(out, { kind: 'plain', epochs: 1, warmupSteps: 100 }),
+    squares(),
+    backend,
+  );
+  assert.ok(Math.abs(warm.records[0].learningRate - (0.05 * 6) / 100) < 1e-15);
+  rmSync(out, { recursive: true });
 });
 
 test('a plain run starts from Kaiming weights, not from a residual net', async () => {

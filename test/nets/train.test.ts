@@ -6,7 +6,13 @@ import { initBackend } from '../../nets/backend.js';
 import { makeBatch } from '../../nets/data.js';
 import { identityKernel, isBlockLayer, toPlain } from '../../nets/map.js';
 import { buildNet, crossEntropy, forward, type LayerTensors } from '../../nets/net.js';
-import { evaluate, learningRateAt, PAPER_SGD, SgdTrainer } from '../../nets/train.js';
+import {
+  evaluateNet,
+  learningRateAt,
+  PAPER_SGD,
+  SgdTrainer,
+  warmupFactor,
+} from '../../nets/train.js';
 import { initWeights, toTensors, type WeightSet } from '../../nets/weights.js';
 
 test.before(async () => {
@@ -40,6 +46,11 @@ test('the learning rate drops tenfold at 60% and 80% of the epochs', () => {
     [1, 1, 1, 0.1, 0.01],
   );
   assert.equal(PAPER_SGD, { learningRate: 0.01, momentum: 0.9, weightDecay: 1e-4 });
+  assert.equal(
+    [0, 1, 3, 4, 100].map((s) => warmupFactor(s, 4)),
+    [0.25, 0.5, 1, 1, 1],
+  );
+  assert.is(warmupFactor(0, 0), 1);
 });
 
 test('two steps follow v <- mu v + g + lambda w, w <- w - eta v, computed by hand', async () => {
@@ -104,7 +115,7 @@ test('a residual net and its plain twin with decay ||T^-1(p)||^2 stay twins', as
   [r, p, wrongDecay].forEach((t) => t.dispose());
 });
 
-test('evaluate counts misclassified images and averages the loss over the split', () => {
+test('evaluateNet counts misclassified images and averages the loss over the split', () => {
   const split = {
     count: 5,
     images: Uint8Array.from({ length: 5 * 36 }, (_, i) => (i * 53) % 256),
@@ -112,7 +123,7 @@ test('evaluate counts misclassified images and averages the loss over the split'
   };
   const stats = { mean: [128], std: [64] };
   const params = toTensors(initWeights(plain, 8));
-  const result = evaluate(plain, params, split, stats, 2);
+  const result = evaluateNet(plain, params, split, stats, 2);
 
   const all = makeBatch(split, [0, 1, 2, 3, 4], stats);
   const logits = forward(plain, params, tf.tensor4d(all.x, [5, 6, 6, 1])).arraySync();
