@@ -41,6 +41,7 @@ import {
   takeFirst,
   type ChannelStats,
   type ImageDataset,
+  type ImageSplit,
 } from './data.js';
 import { dominantFlowFraction, type DominantFlow } from './dominant-flow.js';
 import { DominantPathTrainer, dominantPathWeights } from './dominant-path.js';
@@ -50,7 +51,13 @@ import { toPlain } from './map.js';
 import { buildNet, type LayerTensors, type NetSpec } from './net.js';
 import { renderSvg } from './plots.js';
 import { createRng, permutation } from './random.js';
-import { evaluate, learningRateAt, PAPER_SGD, SgdTrainer, type SgdOptions } from './train.js';
+import {
+  evaluateNet,
+  learningRateAt,
+  PAPER_SGD,
+  SgdTrainer,
+  type SgdOptions,
+} from './train.js';
 import { weightStatistics, type WeightStatistics } from './weight-stats.js';
 import { initWeights, type WeightSet } from './weights.js';
 
@@ -201,8 +208,10 @@ async function trainNet(
     }
     const stepSeconds = (performance.now() - started) / 1000 / steps;
     const last = epoch === config.epochs - 1;
-    const train = last ? evaluate(trainer.spec, trainer.params, data.train, stats, 500) : undefined;
-    const test = evaluate(trainer.spec, trainer.params, data.test, stats, 500);
+    const measure = (split: ImageSplit) =>
+      evaluateNet(trainer.spec, trainer.params, split, stats, 500);
+    const train = last ? measure(data.train) : undefined;
+    const test = measure(data.test);
     const record: EpochMetrics = {
       net: name,
       epoch: epoch + 1,

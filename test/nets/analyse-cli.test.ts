@@ -21,7 +21,7 @@ const runDir = join(tempDir('analyse-run'), 'twins');
 test.before(async () => {
   const backend = await initBackend('cpu');
   await runTraining({
-    kind: 'twins', depth: 5, epochs: 1, batchSize: 12, seed: 4,
+    kind: 'twins', depth: 5, epochs: 1, batchSize: 12, seed: 4, warmupSteps: 0,
     sgd: { learningRate: 0.05, momentum: 0.9, weightDecay: 1e-4 },
     out: runDir, resume: false, evalBatchSize: 12,
   }, loadIdx(dataDir), backend);

@@ -20,7 +20,9 @@ import { createRng } from '../../nets/random.js';
 import { toTensors } from '../../nets/weights.js';
 import { disposeTiny, tinyNet } from './tiny.js';
 
-await tf.setBackend('cpu');
+test.before(async () => {
+  await tf.setBackend('cpu');
+});
 
 /** ||A||_F of a padded conv by applying it to every basis vector of its input space. */
 function frobeniusByBasis(kernel: Float64Array, layer: ConvLayerSpec): number {
@@ -29,8 +31,8 @@ function frobeniusByBasis(kernel: Float64Array, layer: ConvLayerSpec): number {
   return tf.tidy(() => {
     const basis = tf.reshape(tf.eye(n), [n, H, W, layer.inChannels]) as tf.Tensor4D;
     const k = tf.tensor4d(Float32Array.from(kernel), [3, 3, layer.inChannels, layer.outChannels]);
-    const image = tf.conv2d(basis, k, layer.stride, CONV_PADDING);
-    return Math.sqrt(tf.sum(tf.square(image)).dataSync()[0]);
+    const image = tf.conv2d(basis, k, layer.stride, CONV_PADDING).dataSync() as Float32Array;
+    return Math.sqrt(Float64Array.from(image).reduce((s, v) => s + v * v, 0));
   });
 }
 

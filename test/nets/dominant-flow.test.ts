@@ -6,7 +6,9 @@ import { dominantFlowFraction } from '../../nets/dominant-flow.js';
 import { blockIdentity, CONV_PADDING, crossEntropy, forward } from '../../nets/net.js';
 import { disposeTiny, tinyNet, type TinyNet } from './tiny.js';
 
-await tf.setBackend('cpu');
+test.before(async () => {
+  await tf.setBackend('cpu');
+});
 
 /**
  * sigma(l) from tfjs's gradient function: for each layer l and final feature j, the gradient of

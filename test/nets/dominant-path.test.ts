@@ -18,7 +18,9 @@ import {
 import { toTensors } from '../../nets/weights.js';
 import { disposeTiny, relativeDifference, tinyNet } from './tiny.js';
 
-await tf.setBackend('cpu');
+test.before(async () => {
+  await tf.setBackend('cpu');
+});
 
 test('masks keep the diagonal, and the lower half of a widening kernel as asked', () => {
   const square = dominantPathMask([3, 3, 2, 2], 'diagonal');
