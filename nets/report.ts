@@ -84,7 +84,8 @@ export interface ReproduceConfig {
 
 /**
  * --quick: depth 20, 3000 training images, 5 epochs (120 steps a net, 72 of them at the initial
- * learning rate); about 35 minutes on one wasm thread of a busy 2-core machine.
+ * learning rate). Measured: 17 minutes end to end on one wasm thread of a shared 2-core machine
+ * (1.5 to 3.6 s a step as the load varied); the measurements take under 20 s of it.
  */
 export const QUICK_SCALE = {
   depth: 20,
