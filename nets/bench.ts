@@ -2,14 +2,21 @@
  * `npm run bench:nets`: seconds per SGD step of the plain and residual nets at batch 128 on
  * each available tfjs backend and, when a Python with torch is installed (Debian's
  * python3-torch), of the same nets in PyTorch on the CPU in the same run, with the ratio.
- * It also times the wasm backend's shipped Conv2DBackpropInput against this package's one.
+ * It also times the wasm backend's shipped Conv2DBackpropInput against this package's one and,
+ * with PyTorch, replays 20 SGD steps of both nets from the same weights and mini-batches in
+ * PyTorch and prints the differences of the mini-batch losses: an independent check of the
+ * forward pass, the gradients and the update (float32 rounding, about 1e-7, at the first step;
+ * later the plain net amplifies rounding differences step by step, the residual net does not).
  *
  * Flags: --depth L (20), --shape cifar|fashion (32x32x3 or 28x28x1), --batch B (128),
  * --steps S (3 timed steps after one warm-up; the median is printed), --with-cpu (also time the
- * plain cpu backend, which takes over a minute per step). Timings go to stdout; they depend on
- * the load of the machine, so run it on a quiet one.
+ * plain cpu backend, which takes over a minute per step), --no-torch (skip PyTorch). Timings go
+ * to stdout; they depend on the load of the machine, so run it on a quiet one.
  */
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 import * as tf from '@tensorflow/tfjs';
 import { Command } from 'commander';
@@ -18,6 +25,7 @@ import { initBackend, NATIVE_PACKAGES } from './backend.js';
 import { InputError } from './errors.js';
 import { buildNet, CONV_PADDING, type NetKind } from './net.js';
 import { SgdTrainer, PAPER_SGD } from './train.js';
+import { createRng } from './random.js';
 import { initWeights } from './weights.js';
 import { makeConv2DBackpropInput } from './wasm-kernels.js';
 
@@ -77,12 +85,63 @@ for kind in ['plain', 'residual']:
 print(json.dumps(out))
 `;
 
+/**
+ * Replays SGD steps in PyTorch from the weights and mini-batches the tfjs trainer used, and
+ * prints the PyTorch mini-batch losses as JSON: an independent check of the whole training step.
+ */
+const TORCH_REPLAY_SCRIPT = `
+import json, sys, numpy as np, torch, torch.nn.functional as F
+torch.set_num_threads(1)
+folder = sys.argv[1]
+meta = json.load(open(folder + '/meta.json'))
+out = {}
+for kind in ['plain', 'residual']:
+    run = meta[kind]
+    w = np.fromfile(folder + '/' + kind + '.bin', np.float32)
+    params, at = [], 0
+    for shape, bias in run['shapes']:
+        n = int(np.prod(shape))
+        k = torch.tensor(w[at:at + n].reshape(shape)); at += n
+        b = torch.tensor(w[at:at + bias]); at += bias
+        k = k.permute(3, 2, 0, 1) if len(shape) == 4 else k.t()
+        params += [k.contiguous().requires_grad_(), b.requires_grad_()]
+    x = np.fromfile(folder + '/x.bin', np.float32)
+    x = x.reshape([meta['steps'], meta['batch']] + meta['shape'])
+    y = np.fromfile(folder + '/y.bin', np.int32).reshape(meta['steps'], meta['batch'])
+    def net(images):
+        h = F.relu(F.conv2d(images, params[0], params[1], padding=1))
+        for i, (stride, c, width) in enumerate(meta['blocks']):
+            z = F.conv2d(h, params[2 + 2 * i], params[3 + 2 * i], stride=stride, padding=1)
+            if kind == 'residual':
+                identity = h[:, :, ::stride, ::stride]
+                if width > c:
+                    identity = F.pad(identity, (0, 0, 0, 0, 0, width - c))
+                z = z + identity
+            h = F.relu(z)
+        return F.linear(h.mean((2, 3)), params[-2], params[-1])
+    opt = torch.optim.SGD(params, lr=meta['lr'], momentum=0.9, weight_decay=1e-4)
+    losses = []
+    for s in range(meta['steps']):
+        opt.zero_grad()
+        logits = net(torch.tensor(x[s]).permute(0, 3, 1, 2))
+        loss = F.cross_entropy(logits, torch.tensor(y[s]).long())
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    out[kind] = losses
+print(json.dumps(out))
+`;
+
+/** Steps, batch size and learning rate of the replay check against PyTorch. */
+const REPLAY = { steps: 20, batch: 32, learningRate: 0.01 };
+
 interface BenchOptions {
   depth: number;
   shape: [number, number, number];
   batch: number;
   steps: number;
   withCpu: boolean;
+  torch: boolean;
 }
 
 function median(values: number[]): number {
@@ -166,6 +225,61 @@ function runTorch(
   return JSON.parse(result.stdout) as Record<string, number | string>;
 }
 
+/**
+ * Trains both nets for a few steps on random images with the package's trainer, replays the same
+ * steps in PyTorch from the same weights and batches, and returns, per kind of net, the loss
+ * difference at the first step and the largest one over all steps.
+ */
+function replayInTorch(
+  python: string,
+  o: BenchOptions,
+): Record<'plain' | 'residual', { first: number; largest: number }> {
+  const folder = mkdtempSync(join(tmpdir(), 'rns-replay-'));
+  const rng = createRng(11);
+  const { steps, batch, learningRate } = REPLAY;
+  const size = o.shape.reduce((a, b) => a * b, 1);
+  const x = Float32Array.from({ length: steps * batch * size }, () => rng.normal());
+  const y = Int32Array.from({ length: steps * batch }, () => rng.integer(10));
+  writeFileSync(join(folder, 'x.bin'), x);
+  writeFileSync(join(folder, 'y.bin'), y);
+  const meta: Record<string, unknown> = { steps, batch, shape: o.shape, lr: learningRate };
+  const ours: Record<string, number[]> = {};
+  for (const kind of ['plain', 'residual'] as const) {
+    const spec = buildNet({ kind, depth: o.depth, inputShape: o.shape, classes: 10 });
+    const weights = initWeights(spec, 3);
+    meta.blocks = spec.convs.slice(1).map((c) => [c.stride, c.inChannels, c.outChannels]);
+    meta[kind] = { shapes: weights.layers.map((l) => [l.kernelShape, l.bias.length]) };
+    writeFileSync(
+      join(folder, `${kind}.bin`),
+      Float32Array.from(weights.layers.flatMap((l) => [...l.kernel, ...l.bias])),
+    );
+    const trainer = new SgdTrainer(spec, weights, { ...PAPER_SGD, learningRate });
+    ours[kind] = [];
+    for (let s = 0; s < steps; s++) {
+      const xs = tf.tensor4d(x.subarray(s * batch * size, (s + 1) * batch * size), [
+        batch,
+        ...o.shape,
+      ]);
+      const ys = tf.tensor1d(y.subarray(s * batch, (s + 1) * batch), 'int32');
+      ours[kind].push(trainer.step(xs, ys, learningRate));
+      tf.dispose([xs, ys]);
+    }
+    trainer.dispose();
+  }
+  writeFileSync(join(folder, 'meta.json'), JSON.stringify(meta));
+  const result = spawnSync(python, ['-c', TORCH_REPLAY_SCRIPT, folder], { encoding: 'utf8' });
+  rmSync(folder, { recursive: true });
+  if (result.status !== 0) {
+    throw new Error(`PyTorch replay failed: ${result.stderr.trim().split('\n').pop()}`);
+  }
+  const theirs = JSON.parse(result.stdout) as Record<string, number[]>;
+  const gaps = (kind: string) => {
+    const each = ours[kind].map((loss, s) => Math.abs(loss - theirs[kind][s]));
+    return { first: each[0], largest: Math.max(...each) };
+  };
+  return { plain: gaps('plain'), residual: gaps('residual') };
+}
+
 async function bench(o: BenchOptions): Promise<void> {
   const label = `depth ${o.depth}, batch ${o.batch}, input ${o.shape.join('x')}`;
   console.log(`# seconds per SGD step (median of ${o.steps} after a warm-up), ${label}`);
@@ -208,6 +322,10 @@ async function bench(o: BenchOptions): Promise<void> {
     console.log('cpu: not timed (over a minute per step; pass --with-cpu)');
   }
 
+  if (!o.torch) {
+    console.log('pytorch: not timed (--no-torch)');
+    return;
+  }
   const python = findTorchPython();
   if (python === undefined) {
     console.log(
@@ -216,8 +334,9 @@ async function bench(o: BenchOptions): Promise<void> {
     return;
   }
   const fastest = native.name === 'tensorflow' ? native.name : 'wasm';
-  for (const threads of [1, 0]) {
-    const torch = runTorch(python, o, threads);
+  const single = runTorch(python, o, 1);
+  const all = runTorch(python, o, 0);
+  for (const torch of Number(all.threads) > 1 ? [single, all] : [single]) {
     const who = `pytorch ${torch.version} cpu, ${torch.threads} thread(s)`;
     const ratios = (['plain', 'residual'] as const)
       .map((k) => `${k} ${(tfjs[k] / Number(torch[k])).toFixed(2)}x`)
@@ -227,8 +346,17 @@ async function bench(o: BenchOptions): Promise<void> {
         `residual ${Number(torch.residual).toFixed(3)}` +
         `  (tfjs ${fastest} / pytorch: ${ratios})`,
     );
-    if (threads === 0 && Number(torch.threads) === 1) break;
   }
+
+  await initBackend('wasm');
+  const gaps = replayInTorch(python, o);
+  const show = (g: { first: number; largest: number }) =>
+    `${g.first.toExponential(1)} at step 1, at most ${g.largest.toExponential(1)}`;
+  console.log(
+    `pytorch replay of ${REPLAY.steps} SGD steps from the same weights and batches ` +
+      `(batch ${REPLAY.batch}, eta ${REPLAY.learningRate}), |loss difference|: ` +
+      `plain ${show(gaps.plain)}; residual ${show(gaps.residual)}`,
+  );
 }
 
 const program = new Command('bench:nets')
@@ -237,6 +365,7 @@ const program = new Command('bench:nets')
   .option('--batch <B>', 'mini-batch size', '128')
   .option('--steps <S>', 'timed steps after one warm-up', '3')
   .option('--with-cpu', 'also time the plain cpu backend')
+  .option('--no-torch', 'skip the PyTorch timing and replay')
   .parse(process.argv);
 const flags = program.opts<{
   depth: string;
@@ -244,6 +373,7 @@ const flags = program.opts<{
   batch: string;
   steps: string;
   withCpu?: boolean;
+  torch: boolean;
 }>();
 
 try {
@@ -266,6 +396,7 @@ try {
     batch,
     steps,
     withCpu: flags.withCpu === true,
+    torch: flags.torch,
   });
 } catch (error) {
   console.error(`error: ${error instanceof Error ? error.message : String(error)}`);

@@ -214,6 +214,26 @@ export function blockIdentity(x: tf.Tensor4D, layer: ConvLayerSpec): tf.Tensor4D
 }
 
 /**
+ * x + b for feature maps x [batch, height, width, channels] and a bias b [channels], with the
+ * bias gradient computed as ones[1, n] x dy[n, channels] (n = batch * height * width). tfjs's own
+ * gradient reduces dy over three leading axes, which the wasm backend does by transposing dy
+ * first: about 30 times slower on a 128 x 32 x 32 x 16 map, and 10% of a depth-20 step.
+ */
+export const addBias = tf.customGrad((x, b) => {
+  const y = tf.add(x as tf.Tensor4D, b as tf.Tensor1D);
+  return {
+    value: y,
+    gradFunc: (dy: tf.Tensor | tf.Tensor[]) => {
+      const g = dy as tf.Tensor4D;
+      const channels = g.shape[3];
+      const n = g.size / channels;
+      const db = tf.matMul(tf.ones([1, n]), tf.reshape(g, [n, channels]));
+      return [g, tf.reshape(db, [channels])];
+    },
+  };
+}) as (x: tf.Tensor4D, b: tf.Tensor1D) => tf.Tensor4D;
+
+/**
  * The net's logits for a batch of images, by the forward pass described in the module comment.
  * Call inside tf.tidy (or a gradient function): the intermediate tensors are not disposed here.
  *
@@ -231,10 +251,7 @@ export function forward(
   let h = x;
   for (const layer of spec.convs) {
     const { kernel, bias } = params[layer.index];
-    const linear = tf.add(
-      tf.conv2d(h, kernel as tf.Tensor4D, layer.stride, CONV_PADDING),
-      bias,
-    ) as tf.Tensor4D;
+    const linear = addBias(tf.conv2d(h, kernel as tf.Tensor4D, layer.stride, CONV_PADDING), bias);
     const output = tf.relu(
       layer.identity ? tf.add<tf.Tensor4D>(linear, blockIdentity(h, layer)) : linear,
     );

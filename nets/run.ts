@@ -257,10 +257,7 @@ export async function runTraining(
 
   const shape = data.shape;
   const described = describeNets(config.kind);
-  const residualStart = initWeights(
-    buildNet({ kind: 'residual', depth: config.depth, inputShape: shape, classes: data.classes }),
-    config.seed,
-  );
+  const starts: WeightSet[] = [];
   const nets: RunNet[] = described.map((d, i) => {
     const spec = buildNet({
       kind: d.kind,
@@ -269,11 +266,10 @@ export async function runTraining(
       classes: data.classes,
     });
     const saved = checkpoint?.nets[i];
-    let start: WeightSet;
-    if (saved) start = saved.weights;
-    else if (config.kind === 'twins')
-      start = d.kind === 'residual' ? residualStart : toPlain(residualStart);
-    else start = initWeights(spec, config.seed);
+    const start =
+      saved?.weights ??
+      (d.centre === 'identity' ? toPlain(starts[0]) : initWeights(spec, config.seed));
+    starts.push(start);
     return {
       name: d.name,
       trainer: new SgdTrainer(spec, start, config.sgd, d.centre, saved?.velocity),

@@ -136,4 +136,72 @@ test('crossEntropy equals the hand-computed mean of -log softmax', () => {
   assert.ok(Math.abs(value - expected) < 1e-6, `${value} vs ${expected}`);
 });
 
+/** The forward pass written with plain tfjs ops only: the oracle for the gradients below. */
+function referenceLogits(
+  spec: ReturnType<typeof buildNet>,
+  params: { kernel: tf.Tensor; bias: tf.Tensor }[],
+  x: tf.Tensor4D,
+): tf.Tensor2D {
+  let h = x;
+  for (const layer of spec.convs) {
+    const { kernel, bias } = params[layer.index];
+    const pad = [
+      [0, 0],
+      [1, 1],
+      [1, 1],
+      [0, 0],
+    ] as [[0, 0], [1, 1], [1, 1], [0, 0]];
+    let y = tf.add(tf.conv2d(h, kernel as tf.Tensor4D, layer.stride, pad), bias) as tf.Tensor4D;
+    if (layer.identity) {
+      const s = layer.stride;
+      // The identity as a 1x1 conv with stride s whose kernel is I[C, D]: pixel (s i, s j).
+      const eye = tf
+        .eye(layer.inChannels, layer.outChannels)
+        .reshape([1, 1, layer.inChannels, layer.outChannels]);
+      const id = tf.conv2d(h, eye as tf.Tensor4D, layer.stride, 'valid');
+      y = tf.add(y, id);
+    }
+    h = tf.relu(y);
+  }
+  const dense = params[spec.convs.length];
+  return tf.add(
+    tf.matMul(tf.mean(h, [1, 2]) as tf.Tensor2D, dense.kernel as tf.Tensor2D),
+    dense.bias,
+  );
+}
+
+test('the gradients of the loss agree with plain tfjs ops on the cpu backend', async () => {
+  for (const kind of ['residual', 'plain'] as const) {
+    const spec = buildNet({ kind, depth: 8, inputShape: [9, 9, 2], classes: 4 });
+    const weights = initWeights(spec, 7);
+    const images = Float32Array.from({ length: 3 * 81 * 2 }, (_, i) => Math.sin(i * 0.7));
+    const labels = [0, 3, 1];
+    const gradients = async (backend: string, reference: boolean) => {
+      await initBackend(backend);
+      const flat = toTensors(weights).flatMap((p) => [p.kernel, p.bias]);
+      const x = tf.tensor4d(images, [3, 9, 9, 2]);
+      const y = tf.tensor1d(labels, 'int32');
+      const loss = (...f: tf.Tensor[]) => {
+        const params = [];
+        for (let i = 0; i < f.length; i += 2)
+          params.push({ kernel: f[i], bias: f[i + 1] as tf.Tensor1D });
+        return crossEntropy(
+          reference ? referenceLogits(spec, params, x) : forward(spec, params, x),
+          y,
+        );
+      };
+      const { grads } = tf.valueAndGrads(loss)(flat);
+      return Promise.all(grads.map((g) => g.data()));
+    };
+    const ours = await gradients('wasm', false);
+    const oracle = await gradients('cpu', true);
+    ours.forEach((g, i) => {
+      const scale = Math.max(...oracle[i].map(Math.abs), 1e-12);
+      const gap = Math.max(...g.map((v, j) => Math.abs(v - oracle[i][j])));
+      assert.ok(gap <= 1e-4 * scale, `${kind} tensor ${i}: gap ${gap}, scale ${scale}`);
+    });
+  }
+  await initBackend('wasm');
+});
+
 test.run();
