@@ -18,6 +18,7 @@ import {
   takeFirst,
   type ImageDataset,
 } from './data.js';
+import { registerAnalyse } from './analyse-cli.js';
 import { InputError } from './errors.js';
 import { readCheckpoint } from './checkpoint.js';
 import { channelStats } from './data.js';
@@ -369,6 +370,7 @@ export async function main(
     .option('--run <dir>', "compare the nets of this run's checkpoint instead of initial weights")
     .option('--backend <name>', `tfjs backend: ${BACKEND_CHOICES.join(' | ')}`, 'auto')
     .action(async (flags: MapFlags) => mapCheck(flags, io));
+  registerAnalyse(program, io);
 
   try {
     await program.parseAsync(argv, { from: 'user' });
