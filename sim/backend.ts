@@ -18,6 +18,14 @@ export interface SimulationBackend {
   close(): Promise<void>;
 }
 
+/**
+ * Node flags for worker threads: the parent's, less --input-type, which Node refuses for a
+ * worker's file (it is set when the package is used from `node --input-type=module -e`).
+ */
+export function workerExecArgv(): string[] {
+  return process.execArgv.filter((flag) => !flag.startsWith('--input-type'));
+}
+
 /** The number of worker threads used when none is asked for: one per core. */
 export function defaultWorkerCount(): number {
   return availableParallelism();
@@ -34,7 +42,7 @@ export class CpuWorkerPool implements SimulationBackend {
   constructor(readonly size: number = defaultWorkerCount()) {
     this.workers = Array.from(
       { length: size },
-      () => new Worker(new URL('./worker.js', import.meta.url)),
+      () => new Worker(new URL('./worker.js', import.meta.url), { execArgv: workerExecArgv() }),
     );
   }
 

@@ -17,6 +17,7 @@ import { Worker } from 'node:worker_threads';
 
 import type { BlockTask } from './kernel.js';
 import { fillNormals, fillUint32, streamState } from './random.js';
+import { workerExecArgv } from './backend.js';
 
 /** The draws of one level of one chunk. */
 export interface LevelDraws {
@@ -79,7 +80,8 @@ export class DrawPool {
   constructor(readonly size: number = availableParallelism()) {
     this.workers = Array.from(
       { length: size },
-      () => new Worker(new URL('./draw-worker.js', import.meta.url)),
+      () =>
+        new Worker(new URL('./draw-worker.js', import.meta.url), { execArgv: workerExecArgv() }),
     );
     this.idle = [...this.workers];
   }

@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 
 import normal from '@stdlib/random-base-normal';
 import Table from 'cli-table3';
-import { Command, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 
 import { benchBackends } from '../sim/bench-backends.js';
 import { BACKEND_NAMES, type BackendName, gpuStatus } from '../sim/create-backend.js';
@@ -177,15 +177,21 @@ function listParser<T>(flag: string, parse: (item: string) => T | undefined) {
     });
 }
 
+function positiveInteger(flag: string) {
+  return (text: string): number => {
+    const value = Number(text);
+    if (text.trim() === '' || !Number.isInteger(value) || value < 1) {
+      throw new InvalidArgumentError(`--${flag} must be an integer >= 1, got '${text}'`);
+    }
+    return value;
+  };
+}
+
 const program = new Command('bench')
   .description('time the Monte-Carlo engine against the NumPy reference, side by side')
-  .option('--trials <int>', 'trials per timed point', (text) => Number.parseInt(text, 10), 100_000)
-  .option(
-    '--workers <int>',
-    'worker threads',
-    (text) => Number.parseInt(text, 10),
-    availableParallelism(),
-  )
+  .exitOverride()
+  .option('--trials <int>', 'trials per timed point', positiveInteger('trials'), 100_000)
+  .option('--workers <int>', 'worker threads', positiveInteger('workers'), availableParallelism())
   .option('--peer <path>', 'the NumPy reference script', defaultPeer)
   .addOption(
     new Option('--backend <name>', 'cpu: the engine table; gpu or auto: backends side by side')
@@ -206,14 +212,13 @@ const program = new Command('bench')
     }),
   )
   .action(async (flags: BenchFlags) => {
-    for (const name of ['trials', 'workers'] as const) {
-      if (!Number.isInteger(flags[name]) || flags[name] < 1) {
-        process.stderr.write(`error: --${name} must be an integer >= 1, got ${flags[name]}\n`);
-        process.exit(2);
-      }
-    }
     if (flags.backend === 'cpu') await bench(flags);
     else await benchGpu(flags);
   });
 
-await program.parseAsync(process.argv);
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (!(error instanceof CommanderError)) throw error;
+  process.exitCode = error.exitCode === 0 ? 0 : 2;
+}

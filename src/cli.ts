@@ -145,7 +145,14 @@ async function runSim(flags: SimFlags): Promise<void> {
 
   const kinds: NetKind[] = flags.kind === 'both' ? ['residual', 'plain'] : [flags.kind];
   const settings: SweepSettings = { vary, params, trials: flags.trials, seed: flags.seed, kinds };
-  const backend = await createBackend(flags.backend, flags.workers);
+  let backend: Awaited<ReturnType<typeof createBackend>>;
+  try {
+    backend = await createBackend(flags.backend, flags.workers);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  let finished = 0;
+  let onInterrupt: (() => void) | undefined;
   try {
     const files = sweepFiles(flags.out, vary);
     const earlier = flags.resume ? await readLoggedPoints(files.log, settings) : [];
@@ -153,6 +160,18 @@ async function runSim(flags: SimFlags): Promise<void> {
     await startLog(flags.out, files.log, settings, earlier);
 
     const points: SweepPoint[] = earlier.filter((point) => values.includes(point.value));
+    if (earlier.length > 0 && !flags.quiet) {
+      process.stderr.write(`resuming: ${earlier.length} points kept from ${files.log}\n`);
+    }
+    finished = earlier.length;
+    onInterrupt = (): void => {
+      process.stderr.write(
+        `\ninterrupted: ${finished} finished points are in ${files.log}; ` +
+          'run the same command with --resume to compute the rest\n',
+      );
+      process.exit(130);
+    };
+    process.once('SIGINT', onInterrupt);
     const showProgress = !flags.quiet && process.stderr.isTTY === true;
     const bar = new SingleBar({
       format: 'sim [{bar}] {percentage}% | {value}/{total} trials | eta {eta_formatted}',
@@ -178,6 +197,7 @@ async function runSim(flags: SimFlags): Promise<void> {
       onPoint: async (point) => {
         points.push(point);
         await logPoint(files.log, point);
+        finished++;
         points.sort((a, b) => values.indexOf(a.value) - values.indexOf(b.value));
         await writeSummaries(flags.out, points, settings);
       },
@@ -198,6 +218,7 @@ async function runSim(flags: SimFlags): Promise<void> {
       );
     }
   } finally {
+    if (onInterrupt) process.off('SIGINT', onInterrupt);
     await backend.close();
   }
 }
@@ -289,7 +310,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.exitCode === 0) return 0;
-      process.stderr.write(`${error.message}\n`);
+      if (error.code !== 'commander.help') process.stderr.write(`${error.message}\n`);
       return 2;
     }
     const message = (error as Error).message.split('\n')[0];

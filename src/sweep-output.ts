@@ -3,7 +3,7 @@
  * point finishes (the record that `--resume` reads back), a CSV file and an SVG plot of the
  * simulated points with error bars over the closed-form curves.
  */
-import { appendFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import Table from 'cli-table3';
@@ -129,11 +129,38 @@ export async function readLoggedPoints(
   if (mismatch) {
     throw new UsageError(`--resume: ${logPath} was made with ${mismatch}; use another --out`);
   }
+  const seen = new Set<number>();
   return records.slice(1).map((record, index) => {
-    if (record.type !== 'point' || !record.point) {
-      throw new UsageError(`--resume: ${logPath} line ${index + 2} is not a point record`);
+    const point = record.point;
+    if (
+      record.type !== 'point' ||
+      !point ||
+      !isValidPoint(point, settings) ||
+      seen.has(point.value)
+    ) {
+      throw new UsageError(`--resume: ${logPath} line ${index + 2} is not a valid point record`);
     }
-    return record.point;
+    seen.add(point.value);
+    return point;
+  });
+}
+
+/** A logged point must carry every kind of the run, with a mean in [0, 1] and the run's trials. */
+function isValidPoint(point: SweepPoint, settings: SweepSettings): boolean {
+  if (point.param !== settings.vary || !Number.isFinite(point.value)) return false;
+  if (typeof point.theory !== 'object' || point.theory === null) return false;
+  return settings.kinds.every((kind) => {
+    const result = point[kind];
+    return (
+      typeof result === 'object' &&
+      result !== null &&
+      typeof result.mean === 'number' &&
+      result.mean >= 0 &&
+      result.mean <= 1 &&
+      typeof result.stdError === 'number' &&
+      result.stdError >= 0 &&
+      result.trials === settings.trials
+    );
   });
 }
 
@@ -156,7 +183,8 @@ function describeMismatch(logged: SweepSettings, wanted: SweepSettings): string 
 /**
  * Creates the output folder and writes the log's settings record followed by the points kept
  * from an earlier run, through a temporary file renamed into place, so that a cut-off last line
- * is dropped and an interrupt never leaves a log with fewer points than before.
+ * is dropped and an interrupt never leaves a log with fewer points than before. The CSV and plot
+ * of an earlier run are removed: they are rewritten from the log as points finish.
  */
 export async function startLog(
   dir: string,
@@ -173,6 +201,8 @@ export async function startLog(
     await mkdir(dir, { recursive: true });
     await writeFile(temporary, records.map((record) => `${JSON.stringify(record)}\n`).join(''));
     await rename(temporary, logPath);
+    const { csv, svg } = sweepFiles(dir, settings.vary);
+    await Promise.all([rm(csv, { force: true }), rm(svg, { force: true })]);
   } catch (error) {
     throw new UsageError(`--out: cannot write ${logPath}: ${(error as Error).message}`);
   }

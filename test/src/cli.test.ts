@@ -176,6 +176,41 @@ test('--resume with no earlier log starts fresh; a corrupt log is a one-line err
   assert.match(bad.stderr, /^error: --resume: .*sweep-n.jsonl line 1 is not a JSON record\n$/);
 });
 
+test('--resume refuses a log whose points are corrupt or repeated, naming the line', () => {
+  const out = join(scratch, 'corrupt');
+  const args = [
+    'sim',
+    '--vary',
+    'p',
+    '--values',
+    '0.5,1',
+    '--trials',
+    '200',
+    '--n',
+    '4',
+    '--quiet',
+    '--out',
+    out,
+  ];
+  assert.is(run(args).status, 0);
+  const logPath = join(out, 'sweep-p.jsonl');
+  const lines = readFileSync(logPath, 'utf8').trim().split('\n');
+  const broken = JSON.parse(lines[1]);
+  broken.point.residual.mean = null;
+  for (const log of [
+    [lines[0], JSON.stringify(broken)],
+    [lines[0], lines[1], lines[1]],
+  ]) {
+    writeFileSync(logPath, `${log.join('\n')}\n`);
+    const resumed = run([...args, '--resume']);
+    assert.is(resumed.status, 2);
+    assert.match(
+      resumed.stderr,
+      /^error: --resume: .*sweep-p.jsonl line (2|3) is not a valid point/,
+    );
+  }
+});
+
 const badInputs: [string[], RegExp][] = [
   [['--trials', '0'], /--trials.*'0'/],
   [['--trials', '1e3.5'], /--trials.*'1e3.5'/],
@@ -236,7 +271,7 @@ test('--backend: a bad name is a one-line usage error; gpu without GL says what 
     assert.is(gpu.status, 0, gpu.stderr);
     assert.match(gpu.stderr, /^ran on gpu\.js-gl/);
   } else {
-    assert.is(gpu.status, 1);
+    assert.is(gpu.status, 2);
     assert.is(
       gpu.stderr,
       `error: --backend gpu cannot run here: ${status.missing}; use --backend cpu or auto\n`,
