@@ -243,9 +243,16 @@ export function makeConv2DBackpropInput(backendName: string): KernelFunc {
   };
 }
 
+/** The wasm backend's own kernels that registration replaced, by kernel name. */
+const shippedKernels = new Map<string, KernelFunc>();
+
+/** The kernels this module registered, so that a second registration keeps the shipped ones. */
+const packageKernels = new Set<KernelFunc>();
+
 /**
- * Registers both gradient kernels for the wasm backend, replacing its Conv2DBackpropInput.
- * Idempotent; call before the first gradient is taken.
+ * Registers both gradient kernels for the wasm backend, replacing its Conv2DBackpropInput
+ * (kept, for comparison, by {@link shippedWasmKernel}). Idempotent; call before the first
+ * gradient is taken.
  */
 export function registerWasmConvGradients(): void {
   const kernels: [string, KernelFunc][] = [
@@ -253,7 +260,22 @@ export function registerWasmConvGradients(): void {
     ['Conv2DBackpropInput', makeConv2DBackpropInput('wasm')],
   ];
   for (const [kernelName, kernelFunc] of kernels) {
-    if (tf.getKernel(kernelName, 'wasm') !== undefined) tf.unregisterKernel(kernelName, 'wasm');
+    const existing = tf.getKernel(kernelName, 'wasm');
+    if (existing !== undefined) {
+      if (!packageKernels.has(existing.kernelFunc)) {
+        shippedKernels.set(kernelName, existing.kernelFunc);
+      }
+      tf.unregisterKernel(kernelName, 'wasm');
+    }
+    packageKernels.add(kernelFunc);
     tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc });
   }
+}
+
+/**
+ * The wasm backend's own kernel of that name as shipped, if registration replaced one (only
+ * Conv2DBackpropInput: the backend ships no Conv2DBackpropFilter).
+ */
+export function shippedWasmKernel(kernelName: string): KernelFunc | undefined {
+  return shippedKernels.get(kernelName);
 }
