@@ -5,8 +5,9 @@
  * mini-batches; the report gives the largest absolute difference of any logit, that difference
  * relative to the largest logit magnitude, the largest per-image relative difference
  * ||z_r - z_p|| / ||z_r|| of the logit vectors, and how many predicted classes agree. In exact
- * arithmetic all differences are 0; in float32 they are rounding, about 1e-7 to 1e-6 relative
- * for depth 20 (see the README for the figures measured on Fashion-MNIST).
+ * arithmetic all differences are 0; in float32 they are rounding: for depth 20 on the 10000
+ * Fashion-MNIST test images, at most 7.3e-7 of the largest logit and 2.3e-6 per image, initial
+ * or trained, with every prediction the same.
  */
 import * as tf from '@tensorflow/tfjs';
 

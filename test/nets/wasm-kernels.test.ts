@@ -7,6 +7,7 @@ import {
   makeConv2DBackpropFilter,
   makeConv2DBackpropInput,
   registerWasmConvGradients,
+  shippedWasmKernel,
 } from '../../nets/wasm-kernels.js';
 
 type Pad =
@@ -124,6 +125,34 @@ test('registered kernels agree with the cpu backend on conv gradients, strides 1
     assert.ok(dfGap < 1e-5, `filter gradient ${JSON.stringify(c)}: ${dfGap}`);
   }
   console.error(`max relative difference ${worst}`);
+});
+
+test('registration keeps the shipped input-gradient kernel, also when repeated', async () => {
+  await tf.setBackend('wasm');
+  registerWasmConvGradients();
+  registerWasmConvGradients();
+  const shipped = shippedWasmKernel('Conv2DBackpropInput');
+  assert.type(shipped, 'function');
+  assert.is.not(shipped, tf.getKernel('Conv2DBackpropInput', 'wasm')?.kernelFunc);
+  assert.is(shippedWasmKernel('Conv2DBackpropFilter'), undefined);
+
+  const dy = tf.tensor4d(
+    Float32Array.from({ length: 2 * 3 * 3 * 2 }, (_, i) => i % 5),
+    [2, 3, 3, 2],
+  );
+  const filter = tf.tensor4d(
+    Float32Array.from({ length: 18 * 2 }, (_, i) => (i % 7) - 3),
+    [3, 3, 2, 2],
+  );
+  const attrs = { strides: [2, 2], pad: 'same', dataFormat: 'NHWC', inputShape: [2, 5, 5, 2] };
+  const backend = tf.backend();
+  const run = (f: tf.KernelFunc) =>
+    tf
+      .engine()
+      .makeTensorFromTensorInfo(f({ inputs: { dy, filter }, backend, attrs }) as tf.TensorInfo);
+  const [a, b] = [run(shipped!), run(makeConv2DBackpropInput('wasm'))];
+  assert.equal(Array.from(a.dataSync()), Array.from(b.dataSync()));
+  tf.dispose([dy, filter, a, b]);
 });
 
 test('the kernels refuse NCHW data and name a kernel the backend lacks', async () => {
