@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
-test('the nets entry point exports the nets: structure, weights, the map T, data, training', async () => {
+test('the nets entry exports the nets: structure, weights, the map T, data, training', async () => {
   const pkg = await import('resnet-noise-stability/nets');
   const spec = pkg.buildNet({ kind: 'residual', depth: 5, inputShape: [8, 8, 1], classes: 10 });
   const r = pkg.initWeights(spec, 1);
