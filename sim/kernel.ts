@@ -263,6 +263,7 @@ function countNext(state: ChainState, kept: number): number {
   }
 
   let dominant = 0;
+  let keptIndex = 0;
   for (let i = 0; i < n; i++) {
     const ci = columnOf[i];
     const w = i * kept;
@@ -275,13 +276,12 @@ function countNext(state: ChainState, kept: number): number {
     let diagonal = t * ownColumn;
     let offDiagonal = t * (total - ownColumn);
     if (residual && keep[i]) {
-      const row = i * width;
-      let rowSum = 0;
-      for (let c = 0; c < width; c++) rowSum += q[row + c];
-      const own = ci >= 0 ? q[row + ci] : 0;
+      // Row i is kept, so it is gathered row keptIndex and its sum is already in rowSums.
+      const own = ci >= 0 ? q[i * width + ci] : 0;
       diagonal += own;
-      offDiagonal += rowSum - own;
+      offDiagonal += rowSums[keptIndex] - own;
     }
+    if (keep[i]) keptIndex++;
     if (Math.abs(diagonal) > Math.abs(offDiagonal)) dominant++;
   }
   return dominant;

@@ -204,7 +204,10 @@ async function runSim(flags: SimFlags): Promise<void> {
     });
     if (barStarted) bar.stop();
 
-    if (points.length > 0) await writeSummaries(flags.out, points, settings);
+    // Each new point rewrote the summaries; a resumed run with nothing left to do writes them here.
+    if (points.length > 0 && finished === earlier.length) {
+      await writeSummaries(flags.out, points, settings);
+    }
     if (flags.format === 'json') {
       process.stdout.write(`${JSON.stringify(points.map(pointRow), null, 2)}\n`);
     } else if (flags.format === 'csv') {
