@@ -1,13 +1,26 @@
-// Compiles the WebAssembly text sources of sim/ to binaries beside the compiled JavaScript.
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import wabtInit from 'wabt';
+// Compiles the AssemblyScript sources of sim/assembly/ to WebAssembly beside the compiled
+// JavaScript: 128-bit SIMD, no runtime or allocator, memory imported from the caller.
+import { mkdirSync } from 'node:fs';
+import asc from 'assemblyscript/asc';
 
-const wabt = await wabtInit();
-for (const name of ['product']) {
-  const source = `sim/${name}.wat`;
-  const module = wabt.parseWat(source, readFileSync(source, 'utf8'), { simd: true });
-  module.validate();
-  mkdirSync('dist/sim', { recursive: true });
-  writeFileSync(`dist/sim/${name}.wasm`, module.toBinary({}).buffer);
-  module.destroy();
+mkdirSync('dist/sim', { recursive: true });
+for (const name of ['chain']) {
+  const { error, stderr } = await asc.main([
+    `sim/assembly/${name}.ts`,
+    '--outFile',
+    `dist/sim/${name}.wasm`,
+    '--runtime',
+    'stub',
+    '--importMemory',
+    '--noAssert',
+    '--use',
+    'abort=',
+    '--enable',
+    'simd',
+    '-O3',
+  ]);
+  if (error) {
+    process.stderr.write(stderr.toString());
+    process.exit(1);
+  }
 }
