@@ -6,7 +6,8 @@
  * - the cost of a full l-sweep (l = 0..L-1, one product chain) relative to one point;
  * - the NumPy reference simulation (../shared/peers/numpy_peer.py, or --peer PATH) on the same
  *   points, when python3 with NumPy is present, and the speedup over it;
- * - normal deviates per second: the engine's ziggurat against @stdlib/random-base-normal.
+ * - normal deviates per second: the engine's WebAssembly ziggurat and its JavaScript reference
+ *   (the same numbers), against @stdlib/random-base-normal.
  *
  * With --backend gpu (or auto) it times the backends side by side instead: the CPU workers and
  * gpu.js's kernels (GL where a context exists, else its WebAssembly kernels, with a note), in
@@ -25,7 +26,8 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { benchBackends } from '../sim/bench-backends.js';
 import { BACKEND_NAMES, type BackendName, gpuStatus } from '../sim/create-backend.js';
 import { GPU_MODES, type GpuMode } from '../sim/gpu-backend.js';
-import { fillNormals, streamState } from '../sim/random.js';
+import { fillNormalsWasm } from '../sim/kernel.js';
+import { type StreamState, fillNormals, streamState } from '../sim/random.js';
 import { type NetKind, simulate, sweep } from '../sim/simulate.js';
 
 interface BenchFlags {
@@ -60,19 +62,24 @@ function peerSeconds(peer: string, kind: NetKind, trials: number): number {
   return JSON.parse(output.toString()).seconds as number;
 }
 
-function normalRates(count: number): { ziggurat: number; stdlib: number } {
-  const out = new Float64Array(count);
-  const state = streamState(1, 0, 0);
-  fillNormals(state, out);
-  let started = performance.now();
-  for (let repeat = 0; repeat < 10; repeat++) fillNormals(state, out);
-  const ziggurat = (10 * count) / ((performance.now() - started) / 1000);
+function normalRates(count: number): { wasm: number; javascript: number; stdlib: number } {
+  const batch = 10_000;
+  const out = new Float64Array(batch);
+  const rate = (fill: (state: StreamState, out: Float64Array) => void): number => {
+    const state = streamState(1, 0, 0);
+    for (let i = 0; i < 1000; i++) fill(state, out);
+    const started = performance.now();
+    for (let drawn = 0; drawn < count; drawn += batch) fill(state, out);
+    return count / ((performance.now() - started) / 1000);
+  };
+  const wasm = rate(fillNormalsWasm);
+  const javascript = rate(fillNormals);
 
   const draw = normal.factory(0, 1, { seed: 1 });
-  started = performance.now();
-  for (let i = 0; i < count; i++) out[i] = draw();
+  const started = performance.now();
+  for (let i = 0; i < count; i++) out[i % batch] = draw();
   const stdlib = count / ((performance.now() - started) / 1000);
-  return { ziggurat, stdlib };
+  return { wasm, javascript, stdlib };
 }
 
 async function bench(flags: BenchFlags): Promise<void> {
@@ -116,13 +123,18 @@ async function bench(flags: BenchFlags): Promise<void> {
     '',
   ]);
 
-  const rates = normalRates(2_000_000);
-  table.push([
-    'normal deviates per second, one core (millions)',
-    (rates.ziggurat / 1e6).toFixed(0),
-    `@stdlib: ${(rates.stdlib / 1e6).toFixed(0)}`,
-    `${(rates.ziggurat / rates.stdlib).toFixed(1)}x`,
-  ]);
+  const rates = normalRates(20_000_000);
+  for (const [label, rate] of [
+    ['WebAssembly (the engine)', rates.wasm],
+    ['JavaScript (reference)', rates.javascript],
+  ] as const) {
+    table.push([
+      `normals per second, one core, ${label}, millions`,
+      (rate / 1e6).toFixed(0),
+      `@stdlib: ${(rates.stdlib / 1e6).toFixed(0)}`,
+      `${(rate / rates.stdlib).toFixed(1)}x`,
+    ]);
+  }
   process.stdout.write(`${table.toString()}\n`);
 }
 

@@ -12,6 +12,10 @@
  * factor), each of which returns the number of dominant rows of Theta with that many factors.
  */
 
+import { ZIGGURAT_BYTES } from './draws';
+
+export { fillNormals, useZiggurat } from './draws';
+
 /** Width n of the layers, set by {@link setup}. */
 let n: i32 = 0;
 /** eps * sigmaA for residual factors, 1 for plain ones (their scale does not matter). */
@@ -42,11 +46,17 @@ let keptRows: usize = 0;
 let columns: usize = 0;
 /** i32 compact index of column j, or -1 where the top mask closes it. */
 let columnOf: usize = 0;
+/** Four u32 words: the generator state that draws.ts's fillNormals advances. */
+let generator: usize = 0;
+/** The ziggurat tables of random.ts, for draws.ts's useZiggurat. */
+let tables: usize = 0;
+/** Room for n^2 pairs (index, word) of i32: the rare ziggurat cases of one fillNormals call. */
+let slow: usize = 0;
 
 /** Bytes of memory, from offset 0, that the chain needs at width n; mirrored in kernel.ts. */
 export function bytesNeeded(width: i32): usize {
   const size = <usize>width;
-  return START + 40 * size * size + 32 * size;
+  return START + 48 * size * size + 32 * size + 16 + ZIGGURAT_BYTES;
 }
 
 /** First byte the chain uses: above this module's own static data. */
@@ -74,6 +84,9 @@ export function setup(size: i32, scale: f64, isResidual: bool): void {
   keptRows = keep + (vector >> 1);
   columns = keptRows + (vector >> 1);
   columnOf = columns + (vector >> 1);
+  generator = columnOf + (vector >> 1);
+  tables = generator + 16;
+  slow = tables + ZIGGURAT_BYTES;
 }
 
 export function aPointer(): usize {
@@ -86,6 +99,18 @@ export function vPointer(): usize {
 
 export function keepPointer(): usize {
   return keep;
+}
+
+export function generatorPointer(): usize {
+  return generator;
+}
+
+export function tablesPointer(): usize {
+  return tables;
+}
+
+export function slowPointer(): usize {
+  return slow;
 }
 
 function f64At(base: usize, index: i32): f64 {

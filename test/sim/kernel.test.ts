@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
-import { type BlockTask, type NetKind, runBlock } from '../../sim/kernel.js';
+import { type BlockTask, type NetKind, fillNormalsWasm, runBlock } from '../../sim/kernel.js';
 import { fillNormals, fillUint32, streamState } from '../../sim/random.js';
 
 /**
@@ -116,6 +116,30 @@ test('eps = 0 with p = 1: the identity path always dominates', () => {
     trials: 20,
   });
   assert.equal(Array.from(result.counts), [100, 100, 100, 100]);
+});
+
+test('the WebAssembly generator draws random.ts normals bit for bit, same end state', () => {
+  let tails = 0;
+  for (const [seed, count] of [
+    [1, 1],
+    [2, 7],
+    [3, 400],
+    [4, 250_000],
+  ]) {
+    const reference = streamState(seed, 9, 2);
+    const engine = streamState(seed, 9, 2);
+    const expected = new Float64Array(count);
+    const drawn = new Float64Array(count);
+    for (let batch = 0; batch < 3; batch++) {
+      fillNormals(reference, expected, count);
+      fillNormalsWasm(engine, drawn, count);
+      assert.equal(drawn, expected, `seed ${seed}, count ${count}, batch ${batch}`);
+      for (const x of expected) if (Math.abs(x) > 3.442619855899) tails++;
+    }
+    assert.equal(Array.from(engine), Array.from(reference));
+  }
+  // The big batches pass through the tail (P[|x| > 3.4426] = 5.8e-4, about 430 expected).
+  assert.ok(tails > 300, `tail deviates: ${tails}`);
 });
 
 test.run();
