@@ -42,7 +42,7 @@ const PARAM_OF_FLAG: Record<string, SweepParam> = Object.fromEntries(
 export function defaultGrid(vary: SweepParam, params: ModelParams): number[] {
   switch (vary) {
     case 'n':
-      return [2, 3, 5, 10, 20, 35, 50];
+      return [2, 3, 5, 10, 20, 35, 50, 100];
     case 'l':
       return Array.from({ length: params.L }, (_, l) => l);
     case 'p':
@@ -297,7 +297,7 @@ export function buildProgram(): Command {
     .option('--quiet', 'no progress bar or messages on stderr')
     .addHelpText(
       'after',
-      '\nDefault grids: n 2..50, l 0..L-1, p 0.1..1, eps 0.01..1, sigma-a 0.001..1,' +
+      '\nDefault grids: n 2..100, l 0..L-1, p 0.1..1, eps 0.01..1, sigma-a 0.001..1,' +
         ' sigma-v 0.001..10.' +
         '\nFiles: <out>/sweep-<param>.jsonl (appended per point), .csv and .svg.',
     )
