@@ -12,7 +12,7 @@
  * {@link registerAnalyse} adds the subcommand to a commander program (the nets command line);
  * running this file directly gives the same command on its own.
  */
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -32,7 +32,7 @@ import {
 } from './data.js';
 import { dominantFlowFraction } from './dominant-flow.js';
 import { InputError } from './errors.js';
-import { choiceFlag, integerFlag, runProgram } from './flags.js';
+import { choiceFlag, createOutFolder, integerFlag, runProgram } from './flags.js';
 import { toPlain } from './map.js';
 import { buildNet, type NetKind, type NetSpec } from './net.js';
 import { histogramFigure, lineFigure, renderSvg } from './plots.js';
@@ -145,7 +145,7 @@ export async function analyse(flags: AnalyseFlags, log: (line: string) => void):
   const backend = await initBackend(flags.backend);
   log(`backend: ${backend.description}`);
   const out = flags.out ?? join(flags.run, 'analysis');
-  mkdirSync(out, { recursive: true });
+  createOutFolder(out);
 
   const stats: ChannelStats = { mean: info.channelMean, std: info.channelStd };
   const train = takeFirst(data.train, info.trainImages);

@@ -4,7 +4,17 @@
  */
 import { CommanderError, type Command } from 'commander';
 
+import { makeDirectory } from '../src/make-directory.js';
 import { InputError } from './errors.js';
+
+/** Creates the folder that --out names, with its parents, or ends with one line naming it. */
+export function createOutFolder(out: string): void {
+  try {
+    makeDirectory(out);
+  } catch (error) {
+    throw new InputError(`--out ${out}: cannot create the folder (${(error as Error).message})`);
+  }
+}
 
 /** An integer flag within [min, max]. */
 export function integerFlag(flag: string, raw: string, min: number, max = 2 ** 31): number {

@@ -10,7 +10,7 @@
  * per net and epoch (metrics.jsonl), results.json and report.md rewritten after every stage, and
  * the figures as SVG, all in --out.
  */
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -46,7 +46,7 @@ import {
 import { dominantFlowFraction, type DominantFlow } from './dominant-flow.js';
 import { DominantPathTrainer, dominantPathWeights } from './dominant-path.js';
 import { InputError } from './errors.js';
-import { choiceFlag, depthFlag, integerFlag, runProgram } from './flags.js';
+import { choiceFlag, createOutFolder, depthFlag, integerFlag, runProgram } from './flags.js';
 import { toPlain } from './map.js';
 import { buildNet, type LayerTensors, type NetSpec } from './net.js';
 import { renderSvg } from './plots.js';
@@ -264,7 +264,7 @@ export async function reproduce(
   backend: BackendInfo,
   log: (line: string) => void = () => {},
 ): Promise<ReproduceResults> {
-  mkdirSync(config.out, { recursive: true });
+  createOutFolder(config.out);
   writeFileSync(join(config.out, 'metrics.jsonl'), '');
   const data: ImageDataset = {
     ...dataset,

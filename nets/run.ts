@@ -9,7 +9,7 @@
  * Each step records their mini-batch losses, the gap between them, and max |T(r) - p| over all
  * weights, so the growth of the float32 discrepancy can be read step by step.
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import * as tf from '@tensorflow/tfjs';
@@ -18,6 +18,7 @@ import type { BackendInfo } from './backend.js';
 import { readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.js';
 import { channelStats, makeBatch, type ChannelStats, type ImageDataset } from './data.js';
 import { InputError } from './errors.js';
+import { createOutFolder } from './flags.js';
 import { identityKernel, isBlockLayer, toPlain } from './map.js';
 import { buildNet, type NetKind } from './net.js';
 import { createRng, permutation } from './random.js';
@@ -226,13 +227,7 @@ export async function runTraining(
     twins: join(config.out, RUN_FILES.twins),
     checkpoint: join(config.out, RUN_FILES.checkpoint),
   };
-  try {
-    mkdirSync(config.out, { recursive: true });
-  } catch (error) {
-    throw new InputError(
-      `--out ${config.out}: cannot create the folder (${(error as Error).message})`,
-    );
-  }
+  createOutFolder(config.out);
 
   let checkpoint: Checkpoint | undefined;
   if (config.resume) {

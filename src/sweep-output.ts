@@ -3,7 +3,7 @@
  * point finishes (the record that `--resume` reads back), a CSV file and an SVG plot of the
  * simulated points with error bars over the closed-form curves.
  */
-import { appendFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { appendFile, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import Table from 'cli-table3';
@@ -11,6 +11,7 @@ import { stringify } from 'csv-stringify/sync';
 import * as vega from 'vega';
 import * as vegaLite from 'vega-lite';
 
+import { makeDirectory } from './make-directory.js';
 import type { ModelParams } from './params.js';
 import type { NetKind, SweepParam, SweepPoint } from '../sim/simulate.js';
 
@@ -198,7 +199,7 @@ export async function startLog(
   ];
   const temporary = `${logPath}.partial`;
   try {
-    await mkdir(dir, { recursive: true });
+    makeDirectory(dir);
     await writeFile(temporary, records.map((record) => `${JSON.stringify(record)}\n`).join(''));
     await rename(temporary, logPath);
     const { csv, svg } = sweepFiles(dir, settings.vary);

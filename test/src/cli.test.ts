@@ -257,6 +257,14 @@ test('an --out that cannot be a folder is a one-line error', () => {
   assert.not.ok(existsSync(join(file, 'sub')));
 });
 
+test('an --out where mkdir fails under an existing parent (/proc) exits 2 at once', () => {
+  if (!existsSync('/proc/self')) return;
+  const { status, stderr } = run(['sim', '--values', '1', '--trials', '100', '--out', '/proc/x']);
+  assert.is(status, 2);
+  assert.match(stderr, /^error: --out: cannot write \/proc\/x\/sweep-p.jsonl: ENOENT/);
+  assert.is(stderr.trim().split('\n').length, 1);
+});
+
 test('--backend: a bad name is a one-line usage error; gpu without GL says what is missing', () => {
   const out = join(scratch, 'backend');
   const bad = run(['sim', '--backend', 'tpu', '--out', out]);
