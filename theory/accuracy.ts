@@ -8,6 +8,8 @@
  */
 import { pathToFileURL } from 'node:url';
 
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+
 import type { ModelParams } from '../src/params.js';
 import { type SweepParam, SWEEP_PARAMS, sweep } from '../sim/simulate.js';
 import { SIGMA_FORMS, expectedSigma } from './expected-sigma.js';
@@ -120,26 +122,52 @@ export function formatAccuracyTable(rows: readonly AccuracyRow[]): string {
   return lines.join('\n');
 }
 
-/** Reads `--name value` pairs of positive integers; throws a RangeError naming a bad flag. */
+/** A commander parser for an integer flag of at least `min`. */
+function integerAtLeast(flag: string, min: number): (text: string) => number {
+  return (text) => {
+    const value = Number(text);
+    if (text.trim() === '' || !Number.isInteger(value) || value < min) {
+      throw new InvalidArgumentError(`${flag} must be an integer >= ${min}, got ${text}`);
+    }
+    return value;
+  };
+}
+
+/**
+ * Parses the command line of `npm run accuracy`. Throws a CommanderError (whose message is one
+ * line naming the flag and the value) on bad input, and also after printing --help (exit code 0).
+ */
 export function parseAccuracyArgs(argv: readonly string[]): AccuracyOptions {
+  const program = new Command('accuracy')
+    .description('max and mean absolute error of every E[sigma] form against simulation')
+    .option('--trials <int>', 'trials per point (default 100000)', integerAtLeast('--trials', 1))
+    .option('--seed <int>', 'seed of the simulations (default 1)', integerAtLeast('--seed', 0))
+    .option(
+      '--workers <int>',
+      'worker threads (default: one per core)',
+      integerAtLeast('--workers', 1),
+    )
+    .exitOverride()
+    .configureOutput({ writeErr: () => {} });
+  program.parse([...argv], { from: 'user' });
+  const parsed = program.opts<{ trials?: number; seed?: number; workers?: number }>();
   const options: AccuracyOptions = {};
-  for (let i = 0; i < argv.length; i += 2) {
-    const flag = argv[i];
-    const value = Number(argv[i + 1]);
-    if (flag !== '--trials' && flag !== '--seed' && flag !== '--workers') {
-      throw new RangeError(`unknown option ${flag}; known: --trials, --seed, --workers`);
-    }
-    const min = flag === '--seed' ? 0 : 1;
-    if (!Number.isInteger(value) || value < min) {
-      throw new RangeError(`${flag} must be an integer >= ${min}, got ${argv[i + 1]}`);
-    }
-    options[flag.slice(2) as 'trials' | 'seed' | 'workers'] = value;
-  }
+  if (parsed.trials !== undefined) options.trials = parsed.trials;
+  if (parsed.seed !== undefined) options.seed = parsed.seed;
+  if (parsed.workers !== undefined) options.workers = parsed.workers;
   return options;
 }
 
 async function main(): Promise<void> {
-  const options = parseAccuracyArgs(process.argv.slice(2));
+  let options: AccuracyOptions;
+  try {
+    options = parseAccuracyArgs(process.argv.slice(2));
+  } catch (error) {
+    if (!(error instanceof CommanderError)) throw error;
+    if (error.exitCode !== 0) process.stderr.write(`${error.message}\n`);
+    process.exitCode = error.exitCode === 0 ? 0 : 2;
+    return;
+  }
   const started = Date.now();
   if (process.stderr.isTTY) {
     options.onProgress = (done, total) => {

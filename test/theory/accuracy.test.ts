@@ -38,7 +38,7 @@ test('the grids are the default sweep grids', () => {
 
 test('command-line options are parsed and bad ones named', () => {
   assert.equal(parseAccuracyArgs(['--trials', '500', '--seed', '0']), { trials: 500, seed: 0 });
-  assert.throws(() => parseAccuracyArgs(['--trails', '5']), /unknown option --trails/);
+  assert.throws(() => parseAccuracyArgs(['--trails', '5']), /unknown option '--trails'/);
   assert.throws(() => parseAccuracyArgs(['--workers', '0']), /--workers must be an integer >= 1/);
 });
 
