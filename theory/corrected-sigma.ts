@@ -71,6 +71,14 @@ const LAPLACE_ATAN_CONSTANT = 4 / Math.pow(Math.PI, 1.5);
  */
 const SIGNED_NUMERATOR_UP_TO = 0.12;
 
+/**
+ * Scales of t beyond [1 / EXTREME_SCALE, EXTREME_SCALE] place no panel edges, so that t and t^2
+ * stay finite. They arise far below a break, where the mean square R^2 of the surviving flows
+ * has decayed below 1e-200 (or underflowed to 0): every flow has died out there and such runs
+ * end with x_k[i] of standard deviation below 1e-100; the integrand still sums over them.
+ */
+const EXTREME_SCALE = 1e100;
+
 /** e-folds of t kept below the smallest and above the largest scale of the integrand. */
 const LOG_MARGIN_BELOW = 38;
 const LOG_MARGIN_ABOVE = 46;
@@ -109,18 +117,44 @@ function runWeights(r2: Float64Array, d2: number): Float64Array {
   return weights;
 }
 
-/** pi_t, the law of the length of the last run of open masks of one unit, t = 0..k. */
-function runLengthLaw(p: number, k: number): Float64Array {
-  const law = new Float64Array(k + 1);
-  for (let t = 0; t < k; t++) law[t] = (1 - p) * Math.pow(p, t);
-  law[k] = Math.pow(p, k);
-  return law;
+/**
+ * Terms of the run-length law below this are left out of phi(s): each factor (1 + 2 s w_t)^(-1/2)
+ * is at most 1, so phi changes by less than this in absolute terms.
+ */
+const NEGLIGIBLE_MASS = 1e-17;
+
+/**
+ * pi_t, the law of the length of the last run of open masks of one unit, for t = 0..k, with
+ * the runs that matter: t <= lastRun (pi_t >= NEGLIGIBLE_MASS beyond) and t = k when pi_k does.
+ */
+interface RunLengthLaw {
+  law: Float64Array;
+  lastRun: number;
 }
 
-/** phi(s) = sum_(t <= maxRun) pi_t (1 + 2 s w_t)^(-1/2). */
-function unitLaplace(s: number, law: Float64Array, weights: Float64Array, maxRun: number) {
+function runLengthLaw(p: number, k: number): RunLengthLaw {
+  const law = new Float64Array(k + 1);
+  let lastRun = k - 1;
+  for (let t = 0; t < k; t++) {
+    law[t] = (1 - p) * Math.pow(p, t);
+    if (law[t] < NEGLIGIBLE_MASS && t > 0) {
+      lastRun = t - 1;
+      break;
+    }
+  }
+  law[k] = Math.pow(p, k);
+  return { law, lastRun };
+}
+
+/** phi(s) = sum_(t <= maxRun) pi_t (1 + 2 s w_t)^(-1/2), over the runs that matter. */
+function unitLaplace(s: number, runs: RunLengthLaw, weights: Float64Array, maxRun: number) {
+  const { law, lastRun } = runs;
+  const k = law.length - 1;
   let sum = 0;
-  for (let t = 0; t <= maxRun; t++) sum += law[t] / Math.sqrt(1 + 2 * s * weights[t]);
+  for (let t = 0; t <= Math.min(maxRun, lastRun); t++) {
+    sum += law[t] / Math.sqrt(1 + 2 * s * weights[t]);
+  }
+  if (maxRun === k && law[k] >= NEGLIGIBLE_MASS) sum += law[k] / Math.sqrt(1 + 2 * s * weights[k]);
   return sum;
 }
 
@@ -129,7 +163,11 @@ function unitLaplace(s: number, law: Float64Array, weights: Float64Array, maxRun
  * scales of t; f must vanish like t at 0 and like ln(t) / t at infinity.
  */
 function laplaceIntegral(f: (t: number) => number, scales: readonly number[]): number {
-  const logScales = scales.map(Math.log).sort((a, b) => a - b);
+  const logScales = scales
+    .filter((scale) => scale >= 1 / EXTREME_SCALE && scale <= EXTREME_SCALE)
+    .map(Math.log)
+    .sort((a, b) => a - b);
+  if (logScales.length === 0) return 0;
   const edges = [logScales[0] - LOG_MARGIN_BELOW];
   for (const y of logScales) if (y > edges[edges.length - 1] + 1e-9) edges.push(y);
   edges.push(logScales[logScales.length - 1] + LOG_MARGIN_ABOVE);
@@ -139,7 +177,7 @@ function laplaceIntegral(f: (t: number) => number, scales: readonly number[]): n
 }
 
 function intactPathTerm(n: number, k: number, p: number, d2: number): number {
-  const law = runLengthLaw(p, k);
+  const runs = runLengthLaw(p, k);
   const weights = runWeights(meanSquarePath(n, k, p, d2, 0), d2);
   const a2 = weights[k];
 
@@ -152,27 +190,51 @@ function intactPathTerm(n: number, k: number, p: number, d2: number): number {
         }
       : (t: number) => gaussianDawsonMean(t, a * t);
   const f = (t: number): number =>
-    Math.pow(unitLaplace(t * t, law, weights, k), n - 1) * numerator(t);
+    Math.pow(unitLaplace(t * t, runs, weights, k), n - 1) * numerator(t);
   const scales = [1, 1 / Math.sqrt(weights[1]), 1 / Math.sqrt(a2)];
   return Math.pow(p, k) * laplaceIntegral(f, scales);
 }
 
+/**
+ * Breaks at steps m whose total probability p^(m-1) is below this are left out; every integral
+ * of the trailing term is at most 1, so the term changes by less than this.
+ */
+const NEGLIGIBLE_BREAKS = 1e-13;
+
+/**
+ * The trailing term, one quadrature per break step m: the runs T of unit i after the break are
+ * summed inside the integrand, sum_T P(m, T) halfNormalDawsonMean(a_T t), with panel edges at
+ * the scales 1 / a_T of runs T = 1, 2, 4, 8, ... Cost O(k) quadratures of O(k) integrands.
+ */
 function brokenTrailingTerm(n: number, k: number, p: number, d2: number): number {
-  const law = runLengthLaw(p, k);
+  const runs = runLengthLaw(p, k);
   let sum = 0;
-  for (let m = 1; m < k; m++) {
+  for (let m = 1; m < k && Math.pow(p, m - 1) >= NEGLIGIBLE_BREAKS; m++) {
     const weights = runWeights(meanSquarePath(n, k, p, d2, m), d2);
     const laplace = (s: number): number =>
-      Math.pow(unitLaplace(s, law, weights, k), n - 1) -
-      Math.pow(unitLaplace(s, law, weights, k - m), n - 1);
+      Math.pow(unitLaplace(s, runs, weights, k), n - 1) -
+      Math.pow(unitLaplace(s, runs, weights, k - m), n - 1);
 
+    const scales: number[] = [];
+    const probabilities: number[] = [];
+    const scalesOfRuns = [1 / Math.sqrt(weights[k])];
     for (let run = 1; run <= k - m; run++) {
-      const a = Math.sqrt(weights[run]);
       const restart = run < k - m ? 1 - p : 1;
       const probability = Math.pow(p, m - 1) * (1 - p) * restart * Math.pow(p, run);
-      const f = (t: number): number => laplace(t * t) * halfNormalDawsonMean(a * t);
-      sum += probability * laplaceIntegral(f, [1 / Math.sqrt(weights[k]), 1 / a]);
+      if (Math.pow(p, run) < NEGLIGIBLE_MASS && run > 1) break;
+      scales.push(Math.sqrt(weights[run]));
+      probabilities.push(probability);
+      if ((run & (run - 1)) === 0) scalesOfRuns.push(1 / scales[run - 1]);
     }
+
+    const f = (t: number): number => {
+      let numerator = 0;
+      for (let r = 0; r < scales.length; r++) {
+        numerator += probabilities[r] * halfNormalDawsonMean(scales[r] * t);
+      }
+      return laplace(t * t) * numerator;
+    };
+    sum += laplaceIntegral(f, scalesOfRuns);
   }
   return sum;
 }
@@ -265,8 +327,13 @@ function brokenResetTerm(n: number, k: number, p: number): number {
  * p = 0.3 at eps sA = 0.03. The regime that defeats it is small n with large eps sA (n = 2,
  * eps sA = 0.1: 0.629 against 0.610), where the reset term's premise, that the flows of
  * successive orders of delta differ by far more than their spread, fails.
- * Cost: 1 to 400 ms (most at eps sA >= 0.1, where |x_k[i]| needs the nested integral), O(k^2)
- * quadratures plus an O(k n^2) chain.
+ * Deep nets, against 20K-trial simulations: k = 60 (n = 20, p = 0.9) 0.0625 against
+ * 0.0609 +- 0.0003; k = 200 (n = 5) 0.2061 against 0.2059 +- 0.0004; k = 100 (p = 0.97) 0.0691
+ * against 0.0685 +- 0.0003.
+ * Cost: 1 to 400 ms on the default grids (most at eps sA >= 0.1, where |x_k[i]| needs the nested
+ * integral): O(K) quadratures of O(K) integrands, K = min(k, ln(1e-17) / ln p) (the break steps
+ * and runs of non-negligible probability), plus an O(k n^2) chain. Deep nets stay cheap: 0.5 s
+ * at k = 1000, 0.3 s at k = 10000 (n = 20, p = 0.9), 3.6 s at k = 1000 with p = 0.99.
  *
  * @param params - model parameters; missing ones take the defaults of DEFAULT_PARAMS
  * @throws RangeError or TypeError naming the parameter when a value is invalid

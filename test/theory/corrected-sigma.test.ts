@@ -83,4 +83,23 @@ test('p = 0 gives 0 and bad parameters are named in the error', () => {
   assert.throws(() => correctedSigmaTerms({ l: 10 }), /l must be < L \(= 10\), got 10/);
 });
 
+test('deep nets: finite at any depth, stationary once every unit has closed often', async () => {
+  // With n = 20 and p = 0.9 all units close together with probability 1e-20 a step, so the
+  // reset chain reaches its stationary law long before k = 1000 and E[sigma] stops changing.
+  const stationary = correctedSigmaTerms({ L: 1000, l: 0 });
+  for (const L of [3000, 10_000]) {
+    const terms = correctedSigmaTerms({ L, l: 0 });
+    assert.ok(Number.isFinite(terms.total), `L = ${L}`);
+    close(terms.total, stationary.total, 1e-12, `L = ${L}`);
+    assert.is(terms.intactPath < 1e-40, true);
+  }
+  // Against simulation at k = 200, where the reset chain carries nearly all of E[sigma].
+  const deep = { n: 5, L: 200, l: 0 };
+  const run = await simulate(deep, { trials: 20_000, seed: 3 });
+  close(correctedSigmaTerms(deep).total, run.mean, 0.003, 'n = 5, k = 200');
+  // With n = 2 all units close together with probability 0.01 a step: E[sigma] -> 0.
+  const collapsing = correctedSigmaTerms({ n: 2, L: 20_000, l: 0 }).total;
+  assert.ok(collapsing >= 0 && collapsing < 1e-60, String(collapsing));
+});
+
 test.run();
