@@ -18,8 +18,13 @@ export { fillNormals, useZiggurat } from './draws';
 
 /** Width n of the layers, set by {@link setup}. */
 let n: i32 = 0;
-/** eps * sigmaA for residual factors, 1 for plain ones (their scale does not matter). */
+/**
+ * A factor is K = u I + t A. sigma does not change when a factor is scaled, so residual factors
+ * I + (eps sA) A use u = 1, t = eps sA while eps sA <= 1, and u = 1 / (eps sA), t = 1 beyond
+ * (so that large eps sA cannot overflow); plain factors use t = 1 (their scale does not matter).
+ */
 let t: f64 = 1;
+let u: f64 = 1;
 let residual: bool = false;
 /** Number of columns of Q that the top mask keeps (Q is stored with only those columns). */
 let width: i32 = 0;
@@ -69,8 +74,9 @@ const START: usize = (__heap_base + 63) & ~(<usize>63);
 export function setup(size: i32, scale: f64, isResidual: bool): void {
   if ((<usize>memory.size()) << 16 < bytesNeeded(size)) unreachable();
   n = size;
-  t = isResidual ? scale : 1;
   residual = isResidual;
+  t = isResidual && scale <= 1 ? scale : 1;
+  u = isResidual && scale > 1 ? 1 / scale : 1;
   const matrix = <usize>(8 * size * size);
   const vector = <usize>(8 * size);
   a = START;
@@ -149,7 +155,7 @@ export function top(): i32 {
     }
     if (residual && i32At(keep, i) != 0) {
       const own = row + i32At(columnOf, i);
-      setF64(q, own, f64At(q, own) + f64At(v, i));
+      setF64(q, own, f64At(q, own) + u * f64At(v, i));
     }
   }
 
@@ -204,8 +210,8 @@ function gatherKeptRows(): i32 {
 
 /**
  * Dominant rows of F Q: with R the row sums of Q and D[i] = sum_r A[r][i] s_r Q[r][i],
- * Theta_ii = s_i Q[i][i] + t D[i] and the rest of row i sums to
- * s_i (R[i] - Q[i][i]) + t (sum_r A[r][i] s_r R[r] - D[i]), the s_i terms for residual nets only.
+ * Theta_ii = u s_i Q[i][i] + t D[i] and the rest of row i sums to
+ * u s_i (R[i] - Q[i][i]) + t (sum_r A[r][i] s_r R[r] - D[i]), the u terms for residual nets only.
  */
 function countDominant(kept: i32): i32 {
   let dominant = 0;
@@ -224,8 +230,8 @@ function countDominant(kept: i32): i32 {
     const rowKept = i32At(keep, i) != 0;
     if (residual && rowKept) {
       const own = ci >= 0 ? f64At(q, i * width + ci) : 0.0;
-      diagonal += own;
-      offDiagonal += f64At(rowSums, keptIndex) - own;
+      diagonal += u * own;
+      offDiagonal += u * (f64At(rowSums, keptIndex) - own);
     }
     if (rowKept) keptIndex++;
     if (Math.abs(diagonal) > Math.abs(offDiagonal)) dominant++;
@@ -285,13 +291,43 @@ function applyFactor(kept: i32): void {
     for (let m = 0; m < kept; m++) {
       const row = i32At(keptRows, m) * width;
       for (let c = 0; c < width; c++)
-        setF64(spare, row + c, f64At(spare, row + c) + f64At(q, row + c));
+        setF64(spare, row + c, f64At(spare, row + c) + u * f64At(q, row + c));
     }
   }
   const previous = q;
   q = spare;
   spare = previous;
+  keepInRange();
 }
+
+/** Q is rescaled when its largest entry leaves [2^-RANGE_BITS, 2^RANGE_BITS]. */
+const RANGE_BITS = 256;
+
+/**
+ * Deep chains grow or shrink geometrically (plain nets by about sqrt(p n) a factor, so past
+ * 2^1024 within some 500 layers at the defaults). Counts depend only on ratios within Theta, and
+ * multiplying Q by a power of 2 is exact, so Q is scaled by 2^-e (e the exponent of its largest
+ * entry) when that entry leaves the range: every later count is then bit-identical to the
+ * unscaled chain's wherever that one neither overflows nor underflows.
+ */
+function keepInRange(): void {
+  const entries = n * width;
+  let pairs = f64x2.splat(0);
+  let index = 0;
+  for (; index + 2 <= entries; index += 2) {
+    pairs = f64x2.pmax(pairs, f64x2.abs(v128.load(q + ((<usize>index) << 3))));
+  }
+  let largest = Math.max(f64x2.extract_lane(pairs, 0), f64x2.extract_lane(pairs, 1));
+  if (index < entries) largest = Math.max(largest, Math.abs(f64At(q, index)));
+
+  if (largest == 0 || (largest <= RANGE_HIGH && largest >= RANGE_LOW)) return;
+  const exponent = <i64>((reinterpret<u64>(largest) >> 52) & 0x7ff) - 1023;
+  const factor = reinterpret<f64>((<u64>(1023 - exponent)) << 52);
+  for (let index = 0; index < entries; index++) setF64(q, index, f64At(q, index) * factor);
+}
+
+const RANGE_HIGH: f64 = Math.pow(2, RANGE_BITS);
+const RANGE_LOW: f64 = Math.pow(2, -RANGE_BITS);
 
 /** sum_m w[m] * keptQ[m][c], in order of m. */
 function dot(w: usize, c: i32, kept: i32): f64 {

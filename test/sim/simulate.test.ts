@@ -12,6 +12,7 @@ import { type BlockResult, type BlockTask, runBlock } from '../../sim/kernel.js'
 import { BLOCK_TRIALS, simulate, sweep } from '../../sim/simulate.js';
 import { dominanceRatio, expectedSigma } from '../../theory/expected-sigma.js';
 import { phiExact } from '../../theory/phi.js';
+import { expectedSigmaPlain } from '../../theory/plain-sigma.js';
 import { resolveParams } from '../../src/params.js';
 
 /** A backend that runs blocks in this thread, in reverse order: order must not matter. */
@@ -64,6 +65,23 @@ test('residual nets: only eps * sigmaA matters (equal to rounding)', async () =>
   // A flip needs |Theta_ii| and the off-diagonal sum equal to rounding: at most a few rows.
   assert.ok(Math.abs(a.mean - b.mean) <= 2 / (20 * trials));
   assert.ok(Math.abs(a.mean - c.mean) <= 2 / (20 * trials));
+});
+
+test('deep chains do not overflow: plain nets at k = 1000 match the exact plain form', async () => {
+  // Unscaled, |Theta| grows like 3^k here and passes 2^1024 near k = 650.
+  const params = { n: 10, L: 1000, l: 0 };
+  const run = await simulate(params, { kind: 'plain', trials: 4000, seed: 2 });
+  const exact = expectedSigmaPlain(params);
+  assert.ok(Math.abs(run.mean - exact) < 4 * run.stdError, `${run.mean} vs ${exact}`);
+});
+
+test('residual nets with eps * sigmaA far above 1 are plain nets, bit for bit', async () => {
+  const plain = await simulate({}, { kind: 'plain', trials: 3000 });
+  for (const sigmaA of [1e20, 1e200]) {
+    const residual = await simulate({ sigmaA }, { kind: 'residual', trials: 3000 });
+    assert.is(residual.mean, plain.mean, `sigmaA = ${sigmaA}`);
+    assert.is(residual.stdError, plain.stdError);
+  }
 });
 
 test('agrees with the closed form where it is accurate: p = 1 and the defaults', async () => {
