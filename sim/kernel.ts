@@ -105,7 +105,10 @@ export function runBlock(task: BlockTask, trialCounts?: Float64Array): BlockResu
   return { block, trials, counts, squares };
 }
 
-/** Exports of sim/assembly/chain.ts (booleans are passed as 0 or 1). */
+/**
+ * Exports of sim/assembly/chain.ts (booleans are passed as 0 or 1). Pointers come back as i32,
+ * negative above 2 GiB, so they are read with >>> 0.
+ */
 interface ChainExports {
   setup(n: number, t: number, residual: boolean): void;
   aPointer(): number;
@@ -165,7 +168,7 @@ function chainFor(n: number): Chain {
     .exports as unknown as ChainExports;
   exports.setup(n, 1, false);
   const tables = zigguratTables();
-  const at = exports.tablesPointer();
+  const at = exports.tablesPointer() >>> 0;
   new Float64Array(memory.buffer, at, 128).set(tables.widths);
   new Float64Array(memory.buffer, at + 1024, 128).set(tables.densities);
   new Int32Array(memory.buffer, at + 2048, 128).set(tables.bounds);
@@ -173,12 +176,12 @@ function chainFor(n: number): Chain {
   cachedChain = {
     n,
     exports,
-    a: new Float64Array(memory.buffer, exports.aPointer(), n * n),
-    v: new Float64Array(memory.buffer, exports.vPointer(), n),
-    keep: new Int32Array(memory.buffer, exports.keepPointer(), n),
-    generator: new Uint32Array(memory.buffer, exports.generatorPointer(), 4),
-    generatorAt: exports.generatorPointer(),
-    slowAt: exports.slowPointer(),
+    a: new Float64Array(memory.buffer, exports.aPointer() >>> 0, n * n),
+    v: new Float64Array(memory.buffer, exports.vPointer() >>> 0, n),
+    keep: new Int32Array(memory.buffer, exports.keepPointer() >>> 0, n),
+    generator: new Uint32Array(memory.buffer, exports.generatorPointer() >>> 0, 4),
+    generatorAt: exports.generatorPointer() >>> 0,
+    slowAt: exports.slowPointer() >>> 0,
   };
   return cachedChain;
 }

@@ -108,10 +108,43 @@ async function openBackend(
   return { backend: await createBackend(settings.backend, settings.workers), owned: true };
 }
 
-/** The block tasks of one run that reports every l from L - 1 down to params.l. */
-function blockTasks(params: ModelParams, settings: RunSettings): BlockTask[] {
+/** Blocks handed to a backend at once, so that memory does not grow with the trial count. */
+const BLOCKS_PER_BATCH = 10_000;
+
+/**
+ * The largest n the simulation takes: the CPU kernel holds 48 n^2 bytes in WebAssembly memory,
+ * which cannot pass 4 GiB.
+ */
+export const MAX_SIMULATED_N = 8192;
+
+/**
+ * Checks what the simulation needs beyond valid parameters.
+ *
+ * @throws RangeError naming the parameter when n is above MAX_SIMULATED_N
+ */
+export function checkSimulatable(params: ModelParams): void {
+  if (params.n > MAX_SIMULATED_N) {
+    throw new RangeError(
+      `n must be at most ${MAX_SIMULATED_N} to simulate (the kernel holds 48 n^2 bytes in ` +
+        `WebAssembly memory), got ${params.n}`,
+    );
+  }
+}
+
+/**
+ * The block tasks of one run that reports every l from L - 1 down to params.l: blocks
+ * [firstBlock, firstBlock + count), cut short at the run's last trial.
+ */
+function blockTasks(
+  params: ModelParams,
+  settings: RunSettings,
+  firstBlock: number,
+  count: number,
+): BlockTask[] {
   const tasks: BlockTask[] = [];
-  for (let start = 0, block = 0; start < settings.trials; start += BLOCK_TRIALS, block++) {
+  for (let block = firstBlock; block < firstBlock + count; block++) {
+    const start = block * BLOCK_TRIALS;
+    if (start >= settings.trials) break;
     tasks.push({
       kind: settings.kind,
       n: params.n,
@@ -147,19 +180,22 @@ async function runLevels(
   settings: RunSettings,
   onBlock?: (trials: number) => void,
 ): Promise<Map<number, SimulationResult>> {
+  checkSimulatable(params);
   const started = performance.now();
   const { backend, owned } = await openBackend(settings);
   try {
     const depth = params.L - params.l;
     const totals = new Float64Array(depth);
     const squares = new Float64Array(depth);
-    const results = await backend.run(blockTasks(params, settings), (block: BlockResult) => {
-      onBlock?.(block.trials);
-    });
-    for (const block of results) {
-      for (let d = 0; d < depth; d++) {
-        totals[d] += block.counts[d];
-        squares[d] += block.squares[d];
+    const blocks = Math.ceil(settings.trials / BLOCK_TRIALS);
+    for (let first = 0; first < blocks; first += BLOCKS_PER_BATCH) {
+      const tasks = blockTasks(params, settings, first, BLOCKS_PER_BATCH);
+      const results = await backend.run(tasks, (block: BlockResult) => onBlock?.(block.trials));
+      for (const block of results) {
+        for (let d = 0; d < depth; d++) {
+          totals[d] += block.counts[d];
+          squares[d] += block.squares[d];
+        }
       }
     }
 
@@ -263,6 +299,7 @@ export async function sweep(
   if (values.length === 0) throw new RangeError('values must not be empty');
   const base = resolveParams(params);
   const pointParams = values.map((value) => resolveParams({ ...base, [vary]: value }));
+  pointParams.forEach(checkSimulatable);
   const kinds = options.kinds ?? NET_KINDS;
   if (kinds.length === 0) throw new RangeError('kinds must not be empty');
   const settings = kinds.map((kind) => resolveRunSettings({ ...options, kind }));

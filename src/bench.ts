@@ -51,15 +51,23 @@ function hasNumpy(peer: string): boolean {
   }
 }
 
+/** The NumPy peer failed or printed something other than its JSON line. */
+class PeerError extends Error {}
+
 function peerSeconds(peer: string, kind: NetKind, trials: number): number {
-  const output = execFileSync('python3', [
-    peer,
-    '--trials',
-    String(trials),
-    '--kind',
-    kind === 'residual' ? 'res' : 'plain',
-  ]);
-  return JSON.parse(output.toString()).seconds as number;
+  const args = [peer, '--trials', String(trials), '--kind', kind === 'residual' ? 'res' : 'plain'];
+  let seconds: unknown;
+  try {
+    const output = execFileSync('python3', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    seconds = JSON.parse(output.toString()).seconds;
+  } catch (error) {
+    const why = (error as Error).message.split('\n')[0];
+    throw new PeerError(`--peer ${peer}: the NumPy reference did not run (${why})`);
+  }
+  if (typeof seconds !== 'number' || !(seconds > 0)) {
+    throw new PeerError(`--peer ${peer}: the NumPy reference printed no time in seconds`);
+  }
+  return seconds;
 }
 
 function normalRates(count: number): { wasm: number; javascript: number; stdlib: number } {
@@ -189,11 +197,13 @@ function listParser<T>(flag: string, parse: (item: string) => T | undefined) {
     });
 }
 
-function positiveInteger(flag: string) {
+function integerIn(flag: string, min: number, max: number) {
   return (text: string): number => {
     const value = Number(text);
-    if (text.trim() === '' || !Number.isInteger(value) || value < 1) {
-      throw new InvalidArgumentError(`--${flag} must be an integer >= 1, got '${text}'`);
+    if (!/^\s*\d+\s*$/.test(text) || value < min || value > max) {
+      throw new InvalidArgumentError(
+        `--${flag} must be an integer in [${min}, ${max}], got '${text}'`,
+      );
     }
     return value;
   };
@@ -202,8 +212,13 @@ function positiveInteger(flag: string) {
 const program = new Command('bench')
   .description('time the Monte-Carlo engine against the NumPy reference, side by side')
   .exitOverride()
-  .option('--trials <int>', 'trials per timed point', positiveInteger('trials'), 100_000)
-  .option('--workers <int>', 'worker threads', positiveInteger('workers'), availableParallelism())
+  .option(
+    '--trials <int>',
+    'trials per timed point (at least one block of 1000, so that the timings mean something)',
+    integerIn('trials', 1000, 1e9),
+    100_000,
+  )
+  .option('--workers <int>', 'worker threads', integerIn('workers', 1, 256), availableParallelism())
   .option('--peer <path>', 'the NumPy reference script', defaultPeer)
   .addOption(
     new Option('--backend <name>', 'cpu: the engine table; gpu or auto: backends side by side')
@@ -231,6 +246,12 @@ const program = new Command('bench')
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
-  if (!(error instanceof CommanderError)) throw error;
-  process.exitCode = error.exitCode === 0 ? 0 : 2;
+  if (error instanceof CommanderError) {
+    process.exitCode = error.exitCode === 0 ? 0 : 2;
+  } else if (error instanceof PeerError) {
+    process.stderr.write(`error: ${error.message}\n`);
+    process.exitCode = 2;
+  } else {
+    throw error;
+  }
 }

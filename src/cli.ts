@@ -30,6 +30,7 @@ import {
   type NetKind,
   type SweepParam,
   type SweepPoint,
+  checkSimulatable,
   sweep,
 } from '../sim/simulate.js';
 import { BACKEND_NAMES, type BackendName, createBackend } from '../sim/create-backend.js';
@@ -56,10 +57,18 @@ export function defaultGrid(vary: SweepParam, params: ModelParams): number[] {
   }
 }
 
+/** A plain decimal number such as 20, -0.5, 1e-3 or .5; not hexadecimal, Infinity or ''. */
+const DECIMAL = /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/;
+
+/** The number that `text` writes in decimal, or NaN. */
+function decimal(text: string): number {
+  return DECIMAL.test(text) ? Number(text) : NaN;
+}
+
 function numberParser(flag: string) {
   return (text: string): number => {
-    const value = Number(text);
-    if (text.trim() === '' || !Number.isFinite(value)) {
+    const value = decimal(text);
+    if (!Number.isFinite(value)) {
       throw new InvalidArgumentError(`--${flag} must be a finite number, got '${text}'`);
     }
     return value;
@@ -68,8 +77,8 @@ function numberParser(flag: string) {
 
 function integerParser(flag: string, min: number, max: number) {
   return (text: string): number => {
-    const value = Number(text);
-    if (text.trim() === '' || !Number.isInteger(value) || value < min || value > max) {
+    const value = decimal(text);
+    if (!Number.isInteger(value) || value < min || value > max) {
       throw new InvalidArgumentError(
         `--${flag} must be an integer in [${min}, ${max}], got '${text}'`,
       );
@@ -79,14 +88,22 @@ function integerParser(flag: string, min: number, max: number) {
 }
 
 function valuesParser(text: string): number[] {
-  const parts = text.split(',');
-  return parts.map((part) => {
-    const value = Number(part);
-    if (part.trim() === '' || !Number.isFinite(value)) {
+  const values = text.split(',').map((part) => {
+    const value = decimal(part);
+    if (!Number.isFinite(value)) {
       throw new InvalidArgumentError(`--values must be numbers separated by commas, got '${text}'`);
     }
     return value;
   });
+  if (new Set(values).size < values.length) {
+    throw new InvalidArgumentError(`--values must not repeat a value, got '${text}'`);
+  }
+  return values;
+}
+
+function outParser(text: string): string {
+  if (text.trim() === '') throw new InvalidArgumentError(`--out must name a folder, got '${text}'`);
+  return text;
 }
 
 interface SimFlags {
@@ -131,13 +148,14 @@ async function runSim(flags: SimFlags): Promise<void> {
       sigmaA: flags.sigmaA,
       sigmaV: flags.sigmaV,
     });
+    if (vary !== 'n') checkSimulatable(params);
   } catch (error) {
     throw new UsageError(withFlagName((error as Error).message));
   }
   const values = flags.values ?? defaultGrid(vary, params);
   for (const value of values) {
     try {
-      resolveParams({ ...params, [vary]: value });
+      checkSimulatable(resolveParams({ ...params, [vary]: value }));
     } catch (error) {
       throw new UsageError(`--values: ${(error as Error).message}`);
     }
@@ -287,7 +305,7 @@ export function buildProgram(): Command {
         .choices(['residual', 'plain', 'both'])
         .default('both'),
     )
-    .option('--out <dir>', 'folder for the log, CSV and plot', 'results')
+    .option('--out <dir>', 'folder for the log, CSV and plot', outParser, 'results')
     .addOption(
       new Option('--format <format>', 'stdout format')
         .choices(['table', 'csv', 'json'])

@@ -25,6 +25,8 @@ export {
   BLOCK_TRIALS,
   DEFAULT_TRIALS,
   NET_KINDS,
+  MAX_SIMULATED_N,
+  checkSimulatable,
   SWEEP_PARAMS,
   closedForms,
   simulate,

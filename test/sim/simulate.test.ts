@@ -190,6 +190,8 @@ test('bad options are RangeErrors naming the option and the value', async () => 
   await rejects(sweep('p', []), /values must not be empty/);
   await rejects(sweep('p', [0.5], {}, { kinds: [] }), /kinds must not be empty/);
   await rejects(sweep('l', [3, 10]), /l must be < L \(= 10\), got 10/);
+  await rejects(simulate({ n: 9000 }), /n must be at most 8192 to simulate .* got 9000/);
+  await rejects(sweep('n', [20, 9000]), /n must be at most 8192 .* got 9000/);
 });
 
 /** The backend option: by name or object, on the CPU pool and on gpu.js kernels. */

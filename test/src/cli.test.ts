@@ -227,6 +227,11 @@ const badInputs: [string[], RegExp][] = [
   [['--workers', '0'], /--workers.*'0'/],
   [['--seed', '-1'], /--seed.*'-1'/],
   [['--frobnicate'], /unknown option '--frobnicate'/],
+  [['--vary', 'n', '--values', '0x10'], /--values must be numbers .*'0x10'/],
+  [['--values', '0.5,0.5,0.6'], /--values must not repeat a value, got '0.5,0.5,0.6'/],
+  [['--out', ''], /--out must name a folder, got ''/],
+  [['--n', '10000'], /--n must be at most 8192 to simulate .*got 10000/],
+  [['--vary', 'n', '--values', '20,9000'], /--values: n must be at most 8192 .*got 9000/],
 ];
 
 for (const [args, pattern] of badInputs) {
