@@ -66,8 +66,9 @@ import { integrate } from './quadrature.js';
 const LAPLACE_ATAN_CONSTANT = 4 / Math.pow(Math.PI, 1.5);
 
 /**
- * Below this a (the sd of x_k[i] on the intact path), P[x_k[i] < 0] = Phi(-1/a) < 1e-16 and the
- * closed signed average E F(X t) = F(t / b) / b, b = sqrt(1 + 2 a^2 t^2), replaces E F(|X| t).
+ * Below this a / mu (sd over mean of x_k[i] on the intact path), P[x_k[i] < 0] = Phi(-mu / a) <
+ * 1e-16 and the closed signed average E F(X t) = F(mu t / b) / b, b = sqrt(1 + 2 a^2 t^2),
+ * replaces E F(|X| t).
  */
 const SIGNED_NUMERATOR_UP_TO = 0.12;
 
@@ -83,6 +84,12 @@ const EXTREME_SCALE = 1e100;
 const LOG_MARGIN_BELOW = 38;
 const LOG_MARGIN_ABOVE = 46;
 
+/**
+ * eps sA is taken into this range: beyond it every term has reached its limit (eps sA -> 0+ or
+ * -> infinity) to within 1e-15, and delta^2 stays far from underflow and overflow.
+ */
+const DELTA_RANGE = [1e-15, 1e15] as const;
+
 /** The three terms of the corrected form; `total` is their sum. */
 export interface CorrectedSigmaTerms {
   /** Diagonal path never broken (step 5 of the derivation). */
@@ -94,19 +101,38 @@ export interface CorrectedSigmaTerms {
   total: number;
 }
 
-/** R_s^2 for s = 0..k-1 on the mean-square path of step 2; breakStep 0 means never broken. */
+/** Rescale the mean-square path by 2^-RESCALE_BITS whenever R^2 passes 2^RESCALE_BITS. */
+const RESCALE_BITS = 256;
+
+/**
+ * The mean-square path of step 2 in a common unit: r2[s] = R_s^2 / U for s = 0..k-1, and
+ * unit = 1 / U, the square of the unit vector e_i's own entry in that unit. U is a power of 2,
+ * chosen so that no R^2 overflows: deep chains with large delta grow like (1 + n delta^2)^k,
+ * past 2^1024 (for n = 20: beyond k = 233 at delta = 1). All that the terms use is scale-free
+ * (ratios of r2 and unit), and early R^2 that underflow in the final unit are negligible there.
+ * breakStep 0 means never broken.
+ */
 function meanSquarePath(n: number, k: number, p: number, d2: number, breakStep: number) {
   const r2 = new Float64Array(k);
+  const shiftAt = new Float64Array(k);
   let diagonal = 1;
   let others = 0;
+  let shift = 0;
   for (let step = 1; step <= k; step++) {
     const total = diagonal + others;
     r2[step - 1] = total;
+    shiftAt[step - 1] = shift;
     const diagonalMask = breakStep === 0 || step < breakStep ? 1 : step === breakStep ? 0 : p;
     diagonal = diagonalMask * (diagonal + d2 * total);
     others = p * (others + (n - 1) * d2 * total);
+    if (diagonal + others > 2 ** RESCALE_BITS) {
+      diagonal *= 2 ** -RESCALE_BITS;
+      others *= 2 ** -RESCALE_BITS;
+      shift += RESCALE_BITS;
+    }
   }
-  return r2;
+  for (let s = 0; s < k; s++) r2[s] *= Math.pow(2, shiftAt[s] - shift);
+  return { r2, unit: Math.pow(2, -shift) };
 }
 
 /** w_t = delta^2 sum_(s = k-t..k-1) R_s^2 for t = 0..k. */
@@ -178,20 +204,23 @@ function laplaceIntegral(f: (t: number) => number, scales: readonly number[]): n
 
 function intactPathTerm(n: number, k: number, p: number, d2: number): number {
   const runs = runLengthLaw(p, k);
-  const weights = runWeights(meanSquarePath(n, k, p, d2, 0), d2);
+  const path = meanSquarePath(n, k, p, d2, 0);
+  const weights = runWeights(path.r2, d2);
   const a2 = weights[k];
 
+  // x_k[i] ~ N(mu, a^2): mean 1 and sd sqrt(w_k) in the path's unit.
+  const mu = Math.sqrt(path.unit);
   const a = Math.sqrt(a2);
   const numerator =
-    a < SIGNED_NUMERATOR_UP_TO
+    a < SIGNED_NUMERATOR_UP_TO * mu
       ? (t: number) => {
           const b = Math.sqrt(1 + 2 * a2 * t * t);
-          return dawson(t / b) / b;
+          return dawson((mu * t) / b) / b;
         }
-      : (t: number) => gaussianDawsonMean(t, a * t);
+      : (t: number) => gaussianDawsonMean(mu * t, a * t);
   const f = (t: number): number =>
     Math.pow(unitLaplace(t * t, runs, weights, k), n - 1) * numerator(t);
-  const scales = [1, 1 / Math.sqrt(weights[1]), 1 / Math.sqrt(a2)];
+  const scales = [1 / mu, 1 / Math.sqrt(weights[1]), 1 / Math.sqrt(a2)];
   return Math.pow(p, k) * laplaceIntegral(f, scales);
 }
 
@@ -210,7 +239,7 @@ function brokenTrailingTerm(n: number, k: number, p: number, d2: number): number
   const runs = runLengthLaw(p, k);
   let sum = 0;
   for (let m = 1; m < k && Math.pow(p, m - 1) >= NEGLIGIBLE_BREAKS; m++) {
-    const weights = runWeights(meanSquarePath(n, k, p, d2, m), d2);
+    const weights = runWeights(meanSquarePath(n, k, p, d2, m).r2, d2);
     const laplace = (s: number): number =>
       Math.pow(unitLaplace(s, runs, weights, k), n - 1) -
       Math.pow(unitLaplace(s, runs, weights, k - m), n - 1);
@@ -341,9 +370,9 @@ function brokenResetTerm(n: number, k: number, p: number): number {
 export function correctedSigmaTerms(params: Partial<ModelParams> = {}): CorrectedSigmaTerms {
   const { n, L, l, p, eps, sigmaA } = resolveParams(params);
   const k = L - l;
-  const delta = eps * sigmaA;
+  const delta = Math.min(Math.max(eps * sigmaA, DELTA_RANGE[0]), DELTA_RANGE[1]);
 
-  if (delta === 0) {
+  if (eps * sigmaA === 0) {
     const pathOpen = Math.pow(p, k);
     return { intactPath: pathOpen, brokenTrailing: 0, brokenReset: 0, total: pathOpen };
   }

@@ -55,12 +55,14 @@ export function dominanceRatio(params: ModelParams, form: RatioForm): number {
   const { n, L, l, p, eps, sigmaA: sA } = params;
   const k = L - l;
   if (eps === 0) return Infinity;
-  if (form === 'paper') {
-    return Math.sqrt(1 + k * eps * eps * sA * sA) / (eps * Math.sqrt(k * (n - 1)) * sA);
-  }
+  // delta = eps sA first, and r in forms that neither overflow nor underflow for huge or tiny
+  // delta: the paper's sqrt(1 + k delta^2) / (delta sqrt(k (n - 1))) is sqrt(1 / (k delta^2) + 1)
+  // / sqrt(n - 1).
+  const delta = eps * sA;
+  if (form === 'paper') return Math.sqrt(1 / (k * delta * delta) + 1) / Math.sqrt(n - 1);
   const pPrime = effectivePathCount(p, k);
   if (pPrime === 0) return Infinity;
-  return Math.sqrt(1 / (eps * eps * (n - 1) * pPrime * sA * sA) + k / ((n - 1) * pPrime));
+  return Math.sqrt(1 / (delta * delta * (n - 1) * pPrime) + k / ((n - 1) * pPrime));
 }
 
 /**

@@ -4,6 +4,7 @@ import * as assert from 'uvu/assert';
 import { simulate } from '../../sim/simulate.js';
 import { correctedSigmaTerms } from '../../theory/corrected-sigma.js';
 import { expectedSigma } from '../../theory/expected-sigma.js';
+import { expectedSigmaPlain } from '../../theory/plain-sigma.js';
 import { phiExact } from '../../theory/phi.js';
 import { NUMPY_RESIDUAL } from './numpy-reference.js';
 
@@ -81,6 +82,28 @@ test('p = 0 gives 0 and bad parameters are named in the error', () => {
   assert.is(correctedSigmaTerms({ p: 0 }).total, 0);
   assert.throws(() => correctedSigmaTerms({ eps: -1 }), /eps must be >= 0, got -1/);
   assert.throws(() => correctedSigmaTerms({ l: 10 }), /l must be < L \(= 10\), got 10/);
+});
+
+test('extreme eps sA: the limits are reached without overflow or NaN', () => {
+  // eps sA -> infinity: the identity no longer matters and the residual net is the plain net,
+  // whose exact E[sigma] is an independent closed form.
+  for (const sigmaA of [1e6, 1e30, 1e200]) {
+    close(correctedSigmaTerms({ sigmaA }).total, expectedSigmaPlain({}), 1e-9, `sA = ${sigmaA}`);
+  }
+  // eps sA -> 0+: the intact path p^k plus the reset term, which does not depend on delta.
+  const limit = Math.pow(0.9, 5) + correctedSigmaTerms({ sigmaA: 1e-9 }).brokenReset;
+  for (const sigmaA of [1e-14, 1e-300]) {
+    close(correctedSigmaTerms({ sigmaA }).total, limit, 1e-12, `sA = ${sigmaA}`);
+  }
+  // Deep chains with large delta grow like (1 + n delta^2)^k, far past 2^1024.
+  const deep = correctedSigmaTerms({ L: 300, l: 0, sigmaA: 100 }).total;
+  close(deep, correctedSigmaTerms({ L: 1000, l: 0 }).total, 1e-9, 'k = 300, delta = 1');
+  // The paper's forms stay finite and reach their own limits.
+  for (const form of ['paper', 'general-p'] as const) {
+    const far = expectedSigma({ sigmaA: 1e200 }, { form });
+    close(far, expectedSigma({ sigmaA: 1e30 }, { form }), 1e-15, form);
+    close(expectedSigma({ sigmaA: 1e-300 }, { form }), Math.pow(0.9, 5), 1e-15, form);
+  }
 });
 
 test('deep nets: finite at any depth, stationary once every unit has closed often', async () => {
