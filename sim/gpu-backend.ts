@@ -184,34 +184,48 @@ export function kernelKind(className: string): KernelKind {
   return 'other';
 }
 
+/**
+ * The weights of a factor K = identity I + noise A as the kernels apply it. sigma does not change
+ * when a factor is scaled, so each factor is scaled to keep Q within float32's range (2^+-128)
+ * in deep chains: residual factors with eps sA > 1 become (1 / (eps sA)) I + A, and every factor
+ * is multiplied by the power of 2 nearest to 1 / g, g = sqrt(p (identity^2 + n noise^2)) the
+ * root-mean-square growth of a row of Q per factor (sqrt(p n) = 4.2 for plain nets at the
+ * defaults, which would pass 2^128 near k = 60). A power of 2 is exact, so counts are those of
+ * the unscaled kernels wherever those stay in range; at the defaults residual factors keep
+ * weight 1. Q still drifts as a random walk in log scale, so chains of some thousands of factors
+ * (fewer at small n) can leave float32's range; the CPU backend rescales exactly per trial.
+ */
+export function factorWeights(task: BlockTask): { noise: number; identity: number } {
+  const residual = task.kind === 'residual';
+  const t = residual ? task.t : 1;
+  const noise = t <= 1 ? t : 1;
+  const identity = residual ? (t <= 1 ? 1 : 1 / t) : 0;
+  const growth = Math.sqrt(task.p * (identity * identity + task.n * noise * noise));
+  const scale = growth > 0 ? Math.pow(2, -Math.round(Math.log2(growth))) : 1;
+  return { noise: scale * noise, identity: scale * identity };
+}
+
 /* c8 ignore start: gpu.js compiles these bodies from their source text into GLSL, WebAssembly
    or a new JavaScript function, so they never run as written; the tests run them through gpu.js
    and compare with the CPU kernel. */
-/** Q_0[i][j] = s_j (t A[j][i] v_j + [i = j] v_j) for residual factors (no identity for plain). */
-function topEntry(
-  this: KernelThis,
-  v: Grid2,
-  a: Grid3,
-  keep: Grid2,
-  t: number,
-  residual: number,
-): number {
+/** Q_0[i][j] = s_j (t A[j][i] v_j + u [i = j] v_j), u = 0 for plain factors. */
+function topEntry(this: KernelThis, v: Grid2, a: Grid3, keep: Grid2, t: number, u: number): number {
   const j = this.thread.x;
   const i = this.thread.y;
   const z = this.thread.z;
   let entry = t * a[z][j][i] * v[z][j];
-  if (residual > 0 && i === j) entry += v[z][j];
+  if (u > 0 && i === j) entry += u * v[z][j];
   return keep[z][j] * entry;
 }
 
-/** Q_d[i][j] = t sum_r s_r A[r][i] Q[r][j] (+ s_i Q[i][j] for residual factors). */
+/** Q_d[i][j] = t sum_r s_r A[r][i] Q[r][j] + u s_i Q[i][j], u = 0 for plain factors. */
 function stepEntry(
   this: KernelThis,
   q: Grid3,
   a: Grid3,
   keep: Grid2,
   t: number,
-  residual: number,
+  u: number,
 ): number {
   const j = this.thread.x;
   const i = this.thread.y;
@@ -219,7 +233,7 @@ function stepEntry(
   let sum = 0;
   for (let r = 0; r < this.constants.n; r++) sum += keep[z][r] * a[z][r][i] * q[z][r][j];
   let entry = t * sum;
-  if (residual > 0) entry += keep[z][i] * q[z][i][j];
+  if (u > 0) entry += u * keep[z][i] * q[z][i][j];
   return entry;
 }
 
@@ -439,12 +453,11 @@ export class GpuBackend implements SimulationBackend {
     const { Input } = this.gpuJs;
     const a = new Input(draws.a, [n, n, capacity]);
     const keep = new Input(draws.keep, [n, capacity]);
-    const residual = task.kind === 'residual' ? 1 : 0;
-    const t = task.kind === 'residual' ? task.t : 1;
+    const { noise, identity } = factorWeights(task);
 
     const kernel = level === 0 ? kernels.top : kernels.steps[level % 2];
     const first = level === 0 ? new Input(draws.v as Float32Array, [n, capacity]) : q;
-    const out = kernel(first, a, keep, t, residual);
+    const out = kernel(first, a, keep, noise, identity);
     classes.add(kernel.kernel.constructor.name);
     return out;
   }

@@ -10,11 +10,13 @@ import {
   type GpuBackendOptions,
   type GpuJsModule,
   MAX_LAUNCH_THREADS,
+  factorWeights,
   glDriver,
   glStatus,
   kernelKind,
   loadGpuJs,
 } from '../../sim/gpu-backend.js';
+import { type BlockTask, runBlock } from '../../sim/kernel.js';
 
 const rejection = async (promise: Promise<unknown>): Promise<Error> => {
   try {
@@ -39,6 +41,44 @@ test('names say which kernel class ran, not which mode was asked for', async () 
   assert.is(kernelKind('HeadlessGLKernel'), 'gl');
   assert.is(kernelKind('WebGL2Kernel'), 'gl');
   assert.is(kernelKind('WebGPUKernel'), 'other');
+});
+
+test('deep plain chains stay in float32 range: counts match the CPU kernel', async () => {
+  // Unscaled, Q grows like sqrt(p n) = 2.3 a factor here and passes 2^128 near k = 105.
+  const task: BlockTask = {
+    kind: 'plain',
+    n: 6,
+    depth: 200,
+    p: 0.9,
+    t: 1,
+    seed: 4,
+    block: 0,
+    trials: 100,
+  };
+  const backend = await GpuBackend.create({ mode: 'webasm', drawWorkers: 0 });
+  try {
+    const [gpu] = await backend.run([task]);
+    const cpu = runBlock(task);
+    const deepest = task.depth - 1;
+    assert.ok(cpu.counts[deepest] > 50, `cpu ${cpu.counts[deepest]}`);
+    assert.ok(
+      Math.abs(gpu.counts[deepest] - cpu.counts[deepest]) <= 3,
+      `gpu ${gpu.counts[deepest]}`,
+    );
+  } finally {
+    await backend.close();
+  }
+  // At the defaults residual factors keep their weights; plain ones are scaled by 1/4.
+  const defaults = { n: 20, depth: 5, p: 0.9, seed: 0, block: 0, trials: 1 };
+  assert.equal(factorWeights({ ...defaults, kind: 'residual', t: 0.001 }), {
+    noise: 0.001,
+    identity: 1,
+  });
+  assert.equal(factorWeights({ ...defaults, kind: 'plain', t: 1 }), { noise: 0.25, identity: 0 });
+  assert.equal(factorWeights({ ...defaults, kind: 'residual', t: 1e6 }), {
+    noise: 0.25,
+    identity: 0.25e-6,
+  });
 });
 
 test('bad options get a RangeError naming the option and the value', async () => {
