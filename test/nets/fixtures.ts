@@ -2,14 +2,22 @@
  * Tiny data files in the real formats, generated for the tests: IDX (gzipped or not) as
  * Fashion-MNIST ships, and CIFAR-10's binary batches.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 
-/** A fresh empty folder under the system's temporary folder. */
+/** Folders made by {@link tempDir}, removed when the test process exits. */
+const madeFolders: string[] = [];
+process.on('exit', () => {
+  for (const folder of madeFolders) rmSync(folder, { recursive: true, force: true });
+});
+
+/** A fresh empty folder under the system's temporary folder, removed at exit. */
 export function tempDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), `rns-${prefix}-`));
+  const folder = mkdtempSync(join(tmpdir(), `rns-${prefix}-`));
+  madeFolders.push(folder);
+  return folder;
 }
 
 /** Bytes of an IDX file: magic (0x0000 08 rank), big-endian dims, then the data. */

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -145,6 +145,7 @@ test('glStatus says what is missing: the gl package, or a display', () => {
     HeadlessGLKernel: { isSupported: false, testContext: null },
   };
   const status = glStatus(noDisplay, join(folder, 'here.js'));
+  rmSync(folder, { recursive: true, force: true });
   assert.is(status.available, false);
   assert.match(status.missing ?? '', /no display .*xvfb-run -a/);
 });

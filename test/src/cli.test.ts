@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -313,5 +313,7 @@ test('default grids span the paper figure ranges and l follows L', () => {
     assert.ok(grid.includes(DEFAULT_PARAMS[vary]), vary);
   }
 });
+
+test.after(() => rmSync(scratch, { recursive: true, force: true }));
 
 test.run();

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -32,5 +32,7 @@ test('a folder that cannot be made fails at once (Node recursive mkdir loops und
     /ENOENT.*\/proc\/no-such-folder/,
   );
 });
+
+test.after(() => rmSync(root, { recursive: true, force: true }));
 
 test.run();
