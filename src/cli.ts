@@ -23,6 +23,7 @@ import {
   readLoggedPoints,
   startLog,
   sweepFiles,
+  theoryCurves,
   writeSummaries,
 } from './sweep-output.js';
 import {
@@ -163,6 +164,7 @@ async function runSim(flags: SimFlags): Promise<void> {
 
   const kinds: NetKind[] = flags.kind === 'both' ? ['residual', 'plain'] : [flags.kind];
   const settings: SweepSettings = { vary, params, trials: flags.trials, seed: flags.seed, kinds };
+  const curves = theoryCurves(vary, values, params);
   let backend: Awaited<ReturnType<typeof createBackend>>;
   try {
     backend = await createBackend(flags.backend, flags.workers);
@@ -217,14 +219,14 @@ async function runSim(flags: SimFlags): Promise<void> {
         await logPoint(files.log, point);
         finished++;
         points.sort((a, b) => values.indexOf(a.value) - values.indexOf(b.value));
-        await writeSummaries(flags.out, points, settings);
+        await writeSummaries(flags.out, points, settings, curves);
       },
     });
     if (barStarted) bar.stop();
 
     // Each new point rewrote the summaries; a resumed run with nothing left to do writes them here.
     if (points.length > 0 && finished === earlier.length) {
-      await writeSummaries(flags.out, points, settings);
+      await writeSummaries(flags.out, points, settings, curves);
     }
     if (flags.format === 'json') {
       process.stdout.write(`${JSON.stringify(points.map(pointRow), null, 2)}\n`);

@@ -13,7 +13,7 @@ import * as vegaLite from 'vega-lite';
 
 import { makeDirectory } from './make-directory.js';
 import type { ModelParams } from './params.js';
-import type { NetKind, SweepParam, SweepPoint } from '../sim/simulate.js';
+import { closedForms, type NetKind, type SweepParam, type SweepPoint } from '../sim/simulate.js';
 
 /** The settings a sweep's results depend on; a resumed run must match them exactly. */
 export interface SweepSettings {
@@ -233,14 +233,78 @@ const X_IS_LOG: Record<SweepParam, boolean> = {
   sigmaV: true,
 };
 
+/** One sample of a closed-form curve, as the plot draws it. */
+export interface CurvePoint {
+  x: number;
+  series: string;
+  y: number;
+}
+
+/** Samples of each closed-form curve between a sweep's smallest and largest value. */
+const CURVE_SAMPLES = 101;
+
+/** The sweeps whose parameter is a count: their curves are sampled at integers only. */
+const IS_INTEGER: Record<SweepParam, boolean> = {
+  n: true,
+  l: true,
+  p: false,
+  eps: false,
+  sigmaA: false,
+  sigmaV: false,
+};
+
+/** Whether the plot of a sweep over `vary` at these values has a log x axis. */
+function hasLogAxis(vary: SweepParam, values: readonly number[]): boolean {
+  return X_IS_LOG[vary] && Math.min(...values) > 0;
+}
+
+/**
+ * Where the closed-form curves of a sweep are evaluated: CURVE_SAMPLES points spaced evenly on
+ * the plot's axis (log or linear) from the smallest to the largest value, rounded to integers
+ * for n and l, together with the values themselves, sorted and without repeats.
+ */
+export function curveAbscissae(vary: SweepParam, values: readonly number[]): number[] {
+  const low = Math.min(...values);
+  const high = Math.max(...values);
+  const log = hasLogAxis(vary, values);
+  const xs = new Set(values);
+  for (let i = 0; i < CURVE_SAMPLES; i++) {
+    const t = i / (CURVE_SAMPLES - 1);
+    const x = log ? low * (high / low) ** t : low + (high - low) * t;
+    xs.add(IS_INTEGER[vary] ? Math.round(x) : Math.min(high, Math.max(low, x)));
+  }
+  return [...xs].sort((a, b) => a - b);
+}
+
+/**
+ * The closed-form curves of a sweep over `vary` at the fixed `params`: every form of
+ * {@link closedForms} at each of {@link curveAbscissae}, so that the plot draws the theory as a
+ * curve, not as a polyline through the simulated points. About 100 evaluations, computed once
+ * per sweep (a few milliseconds each at the defaults).
+ */
+export function theoryCurves(
+  vary: SweepParam,
+  values: readonly number[],
+  params: ModelParams,
+): CurvePoint[] {
+  return curveAbscissae(vary, values).flatMap((x) =>
+    Object.entries(closedForms({ ...params, [vary]: x })).map(([form, y]) => ({
+      x,
+      series: `${form} (theory)`,
+      y,
+    })),
+  );
+}
+
 /**
  * An SVG plot in the style of the source paper's Figure 11: simulated E[sigma] with error bars
  * of 1.96 standard errors (residual red, plain blue) over the closed-form curves (dashed),
- * rendered by Vega-Lite without a browser.
+ * rendered by Vega-Lite without a browser. `curves` are the samples of {@link theoryCurves}.
  */
 export async function renderPlot(
   points: readonly SweepPoint[],
   settings: SweepSettings,
+  curves: readonly CurvePoint[],
 ): Promise<string> {
   const flag = FLAG_OF[settings.vary];
   const simulated = points.flatMap((point) =>
@@ -259,13 +323,6 @@ export async function renderPlot(
       ];
     }),
   );
-  const theory = points.flatMap((point) =>
-    Object.entries(point.theory).map(([form, y]) => ({
-      x: point.value,
-      series: `${form} (theory)`,
-      y,
-    })),
-  );
 
   const fixed = Object.entries(settings.params)
     .filter(([name]) => name !== settings.vary)
@@ -275,9 +332,14 @@ export async function renderPlot(
     field: 'x',
     type: 'quantitative' as const,
     title: flag,
-    scale: X_IS_LOG[settings.vary] ? { type: 'log' as const } : { zero: false },
+    scale: hasLogAxis(
+      settings.vary,
+      curves.map((d) => d.x),
+    )
+      ? { type: 'log' as const }
+      : { zero: false },
   };
-  const series = [...new Set([...simulated, ...theory].map((d) => d.series))];
+  const series = [...new Set([...simulated, ...curves].map((d) => d.series))];
   const color = {
     field: 'series',
     type: 'nominal' as const,
@@ -295,7 +357,7 @@ export async function renderPlot(
     },
     layer: [
       {
-        data: { values: theory },
+        data: { values: curves as CurvePoint[] },
         mark: { type: 'line', strokeDash: [6, 4], point: false },
         encoding: { x, y: { field: 'y', type: 'quantitative', title: 'E[sigma]' }, color },
       },
@@ -320,13 +382,14 @@ export async function renderPlot(
   return view.toSVG();
 }
 
-/** Rewrites the CSV and the plot from every point so far. */
+/** Rewrites the CSV and the plot from every point so far, over the sweep's `curves`. */
 export async function writeSummaries(
   dir: string,
   points: readonly SweepPoint[],
   settings: SweepSettings,
+  curves: readonly CurvePoint[],
 ): Promise<void> {
   const files = sweepFiles(dir, settings.vary);
   await writeFile(files.csv, formatCsv(points));
-  await writeFile(files.svg, await renderPlot(points, settings));
+  await writeFile(files.svg, await renderPlot(points, settings, curves));
 }
