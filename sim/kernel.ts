@@ -110,6 +110,8 @@ export function runBlock(task: BlockTask, trialCounts?: Float64Array): BlockResu
  * negative above 2 GiB, so they are read with >>> 0.
  */
 interface ChainExports {
+  /** Bytes of memory, from offset 0, that the chain needs at width n. */
+  bytesNeeded(n: number): number;
   setup(n: number, t: number, residual: boolean): void;
   aPointer(): number;
   vPointer(): number;
@@ -149,23 +151,22 @@ const CHAIN_MODULE = new WebAssembly.Module(
   readFileSync(fileURLToPath(new URL('./chain.wasm', import.meta.url))),
 );
 
-/**
- * Bytes the chain needs at width n: 48 n^2 + 32 n + 2576 for its regions (see setup in
- * chain.ts) above a start offset of at most 1024 bytes. setup traps if the memory is smaller.
- */
-function chainBytes(n: number): number {
-  return 1024 + 48 * n * n + 32 * n + 16 + 128 * 20;
-}
-
 /** The chain of this thread for width n, reused while n stays the same. */
 let cachedChain: Chain | undefined;
 
+/**
+ * A chain instance for width n. Its memory starts at one page and is grown, before any view on
+ * it is taken, to what the module's own bytesNeeded(n) says (its regions lie above its static
+ * data, whose size only the compiled module knows); setup traps if the memory is smaller.
+ */
 function chainFor(n: number): Chain {
   if (cachedChain?.n === n) return cachedChain;
-  const memory = new WebAssembly.Memory({ initial: Math.ceil(chainBytes(n) / 65536) });
+  const memory = new WebAssembly.Memory({ initial: 1 });
   const imports = { env: { memory }, draws: { exp: Math.exp, log: Math.log } };
   const exports = new WebAssembly.Instance(CHAIN_MODULE, imports)
     .exports as unknown as ChainExports;
+  const pages = Math.ceil((exports.bytesNeeded(n) >>> 0) / 65536);
+  if (pages > 1) memory.grow(pages - 1);
   exports.setup(n, 1, false);
   const tables = zigguratTables();
   const at = exports.tablesPointer() >>> 0;

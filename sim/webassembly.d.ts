@@ -6,6 +6,8 @@ declare namespace WebAssembly {
   class Memory {
     constructor(descriptor: { initial: number; maximum?: number });
     readonly buffer: ArrayBuffer;
+    /** Adds `pages` pages of 64 KiB; views taken before it are detached. */
+    grow(pages: number): number;
   }
   class Module {
     constructor(bytes: Uint8Array);

@@ -58,7 +58,7 @@ let tables: usize = 0;
 /** Room for n^2 pairs (index, word) of i32: the rare ziggurat cases of one fillNormals call. */
 let slow: usize = 0;
 
-/** Bytes of memory, from offset 0, that the chain needs at width n; mirrored in kernel.ts. */
+/** Bytes of memory, from offset 0, that the chain needs at width n; kernel.ts sizes by it. */
 export function bytesNeeded(width: i32): usize {
   const size = <usize>width;
   return START + 48 * size * size + 32 * size + 16 + ZIGGURAT_BYTES;

@@ -73,6 +73,32 @@ for (const [kind, n, depth, p, t] of cases) {
   });
 }
 
+test('every width from 2 to 200 fits its memory, which grows a page at a time with n', () => {
+  for (let n = 2; n <= 200; n++) {
+    for (const kind of ['residual', 'plain'] as const) {
+      const task: BlockTask = { kind, n, depth: 1, p: 0.9, t: 0.01, seed: 1, block: 0, trials: 1 };
+      const dominant = runBlock(task).counts[0];
+      assert.ok(Number.isInteger(dominant) && dominant >= 0 && dominant <= n, `${kind} n=${n}`);
+    }
+  }
+});
+
+for (const n of [34, 50, 97]) {
+  test(`n=${n}, a width that once overran its memory: counts equal a dense reference`, () => {
+    const task: BlockTask = {
+      kind: 'residual',
+      n,
+      depth: 2,
+      p: 0.9,
+      t: 0.1,
+      seed: 5,
+      block: 1,
+      trials: 3,
+    };
+    assert.equal(Array.from(runBlock(task).counts), referenceCounts(task));
+  });
+}
+
 test('squares are sums of squared counts: a one-trial block has squares = counts^2', () => {
   const result = runBlock({
     kind: 'plain',
