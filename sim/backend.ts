@@ -31,19 +31,30 @@ export function defaultWorkerCount(): number {
   return availableParallelism();
 }
 
+/** What a worker thread posts: a block's result, or the message of the error it threw. */
+export type WorkerReply = BlockResult | { failure: string };
+
 /**
  * Runs blocks on a pool of worker threads, each kept busy by handing it the next pending block
- * as soon as it posts a result.
+ * as soon as it posts a result. A block that throws rejects the run with its message; the
+ * workers stay usable. A worker that dies (out of memory, say) rejects this run and every later
+ * one with its error, which is never left unhandled.
  */
 export class CpuWorkerPool implements SimulationBackend {
   readonly name = 'cpu-workers';
   private readonly workers: Worker[];
+  private deadWorkerError: Error | undefined;
 
   constructor(readonly size: number = defaultWorkerCount()) {
-    this.workers = Array.from(
-      { length: size },
-      () => new Worker(new URL('./worker.js', import.meta.url), { execArgv: workerExecArgv() }),
-    );
+    this.workers = Array.from({ length: size }, () => {
+      const worker = new Worker(new URL('./worker.js', import.meta.url), {
+        execArgv: workerExecArgv(),
+      });
+      worker.on('error', (error: Error) => {
+        this.deadWorkerError ??= error;
+      });
+      return worker;
+    });
   }
 
   run(
@@ -53,30 +64,47 @@ export class CpuWorkerPool implements SimulationBackend {
     return new Promise((resolve, reject) => {
       const results: BlockResult[] = [];
       let nextTask = 0;
-      let failed = false;
+      let failure: Error | undefined;
+      if (this.deadWorkerError) {
+        reject(this.deadWorkerError);
+        return;
+      }
       if (tasks.length === 0) {
         resolve(results);
         return;
       }
 
+      // A run settles only once no worker holds one of its blocks, so that a block still in
+      // flight when another failed cannot post its result into the next run.
+      const busy = new Set<Worker>();
       const cleanups: (() => void)[] = [];
-      const finish = (error?: Error): void => {
+      const settleWhenIdle = (): void => {
+        if (busy.size > 0) return;
         for (const cleanup of cleanups) cleanup();
-        if (error) reject(error);
+        if (failure) reject(failure);
         else resolve(results);
+      };
+      const dispatch = (worker: Worker): void => {
+        if (failure || nextTask >= tasks.length) return;
+        busy.add(worker);
+        worker.postMessage(tasks[nextTask++]);
       };
 
       for (const worker of this.workers) {
-        const onMessage = (result: BlockResult): void => {
-          if (failed) return;
-          results.push(result);
-          onBlock?.(result);
-          if (nextTask < tasks.length) worker.postMessage(tasks[nextTask++]);
-          if (results.length === tasks.length) finish();
+        const onMessage = (reply: WorkerReply): void => {
+          busy.delete(worker);
+          if ('failure' in reply) failure ??= new Error(reply.failure);
+          else if (!failure) {
+            results.push(reply);
+            onBlock?.(reply);
+          }
+          dispatch(worker);
+          if (failure || results.length === tasks.length) settleWhenIdle();
         };
         const onError = (error: Error): void => {
-          failed = true;
-          finish(error);
+          busy.delete(worker);
+          failure ??= error;
+          settleWhenIdle();
         };
         worker.on('message', onMessage);
         worker.on('error', onError);
@@ -84,7 +112,7 @@ export class CpuWorkerPool implements SimulationBackend {
           worker.off('message', onMessage);
           worker.off('error', onError);
         });
-        if (nextTask < tasks.length) worker.postMessage(tasks[nextTask++]);
+        dispatch(worker);
       }
     });
   }

@@ -132,4 +132,19 @@ for (const candidate of candidates()) {
   });
 }
 
+test('cpu-workers: a block that throws rejects the run with its message; the pool lives on', async () => {
+  const pool = new CpuWorkerPool(2);
+  const broken = { ...tasksOf('plain', 1, 5)[0], depth: -1 };
+  try {
+    await pool.run([...tasksOf('plain', 3, 5), broken]);
+    assert.unreachable('the run should have failed');
+  } catch (error) {
+    assert.match((error as Error).message, /length/);
+  }
+  const tasks = tasksOf('residual', 2, 20);
+  const expected = sums(tasks.map((task) => runBlock(task)));
+  assert.equal(sums(await pool.run(tasks)), expected);
+  await pool.close();
+});
+
 test.run();
