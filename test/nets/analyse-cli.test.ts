@@ -20,23 +20,51 @@ const runDir = join(tempDir('analyse-run'), 'twins');
 
 test.before(async () => {
   const backend = await initBackend('cpu');
-  await runTraining({
-    kind: 'twins', depth: 5, epochs: 1, batchSize: 12, seed: 4, warmupSteps: 0,
-    sgd: { learningRate: 0.05, momentum: 0.9, weightDecay: 1e-4 },
-    out: runDir, resume: false, evalBatchSize: 12,
-  }, loadIdx(dataDir), backend);
+  await runTraining(
+    {
+      kind: 'twins',
+      depth: 5,
+      epochs: 1,
+      batchSize: 12,
+      seed: 4,
+      warmupSteps: 0,
+      sgd: { learningRate: 0.05, momentum: 0.9, weightDecay: 1e-4 },
+      out: runDir,
+      resume: false,
+      evalBatchSize: 12,
+    },
+    loadIdx(dataDir),
+    backend,
+  );
 });
 
 function quiet(argv: string[]): Promise<{ status: number; err: string[]; out: string[] }> {
   const out: string[] = [];
   const err: string[] = [];
-  const done = main(argv, (t) => out.push(t), (t) => err.push(t));
+  const done = main(
+    argv,
+    (t) => out.push(t),
+    (t) => err.push(t),
+  );
   return done.then((status) => ({ status, err, out }));
 }
 
 test('analyse writes every measurement of a twins run, consistent with direct ones', async () => {
-  const { status, out } = await quiet(['analyse', '--run', runDir, '--data-dir', dataDir,
-    '--images', '4', '--projections', '4', '--sigma-batch', '3', '--backend', 'cpu']);
+  const { status, out } = await quiet([
+    'analyse',
+    '--run',
+    runDir,
+    '--data-dir',
+    dataDir,
+    '--images',
+    '4',
+    '--projections',
+    '4',
+    '--sigma-batch',
+    '3',
+    '--backend',
+    'cpu',
+  ]);
   assert.is(status, 0);
   assert.is(out.length, 7);
   const dir = join(runDir, 'analysis');
@@ -47,8 +75,10 @@ test('analyse writes every measurement of a twins run, consistent with direct on
   const weights = read('weights.json');
   assert.equal(weights['residual before'], JSON.parse(JSON.stringify(weightStatistics(r0))));
   assert.equal(weights['T(residual) before'], weights['plain-twin before']);
-  assert.ok(Math.abs(weights['plain-twin after'].massId - weights['T(residual) after'].massId)
-    < 1e-4 * weights['plain-twin after'].massId);
+  assert.ok(
+    Math.abs(weights['plain-twin after'].massId - weights['T(residual) after'].massId) <
+      1e-4 * weights['plain-twin after'].massId,
+  );
 
   const cushions = read('layer-cushions.json');
   assert.is(cushions.residual.length, 4);
@@ -61,7 +91,8 @@ test('analyse writes every measurement of a twins run, consistent with direct on
   const inter = read('interlayer.json');
   assert.is(inter.residual.length, 3);
   inter.residual.forEach((s: { mean: number }, k: number) =>
-    assert.ok(Math.abs(s.mean - inter['plain-twin'][k].mean) < 1e-3 * s.mean));
+    assert.ok(Math.abs(s.mean - inter['plain-twin'][k].mean) < 1e-3 * s.mean),
+  );
   for (const f of ['weights.svg', 'layer-cushions.svg', 'sigma.svg']) {
     assert.ok(readFileSync(join(dir, f), 'utf8').startsWith('<svg'));
   }
@@ -69,9 +100,23 @@ test('analyse writes every measurement of a twins run, consistent with direct on
 
 test('one measurement at a time, into another folder', async () => {
   const other = tempDir('analyse-out');
-  const { status, out } = await quiet(['analyse', '--run', runDir, '--data-dir', dataDir,
-    '--measure', 'interlayer', '--images', '2', '--projections', '2', '--out', other,
-    '--backend', 'cpu']);
+  const { status, out } = await quiet([
+    'analyse',
+    '--run',
+    runDir,
+    '--data-dir',
+    dataDir,
+    '--measure',
+    'interlayer',
+    '--images',
+    '2',
+    '--projections',
+    '2',
+    '--out',
+    other,
+    '--backend',
+    'cpu',
+  ]);
   assert.is(status, 0);
   assert.equal(out, [`${join(other, 'interlayer.json')}\n`]);
 });
@@ -81,8 +126,10 @@ test('initial weights are rebuilt as the run drew them', () => {
   const plainSpec = buildNet({ kind: 'plain', depth: 5, inputShape: [8, 8, 1], classes: 10 });
   const r0 = initWeights(buildNet({ ...plainSpec, kind: 'residual' }), 4);
   assert.equal(initialWeights(info, plainSpec, 'plain-twin'), toPlain(r0));
-  assert.equal(initialWeights({ ...info, kind: 'plain' }, plainSpec, 'plain'),
-    initWeights(plainSpec, 4));
+  assert.equal(
+    initialWeights({ ...info, kind: 'plain' }, plainSpec, 'plain'),
+    initWeights(plainSpec, 4),
+  );
 });
 
 test('bad runs and flags end with one line naming the argument, status 2', async () => {
@@ -102,8 +149,10 @@ test('bad runs and flags end with one line naming the argument, status 2', async
   writeFileSync(join(partial, 'run.json'), '{"data": "fashion-mnist"}');
   cases.push([['--run', partial], /run\.json lacks data, shape/]);
   const other = writeIdxSet(tempDir('analyse-other'), { train: 4, test: 4, side: 6 });
-  cases.push([['--run', runDir, '--data-dir', other],
-    /--data-dir: images of 6x6x1, the run used 8x8x1/]);
+  cases.push([
+    ['--run', runDir, '--data-dir', other],
+    /--data-dir: images of 6x6x1, the run used 8x8x1/,
+  ]);
   const cifar = join(base, 'cifar');
   mkdirSync(cifar);
   const info = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8'));
@@ -121,7 +170,10 @@ test('bad runs and flags end with one line naming the argument, status 2', async
 
 test('registerAnalyse adds the subcommand to an existing program', () => {
   const program = registerAnalyse(new Command('nets'), { stdout: () => {}, stderr: () => {} });
-  assert.equal(program.commands.map((c) => c.name()), ['analyse']);
+  assert.equal(
+    program.commands.map((c) => c.name()),
+    ['analyse'],
+  );
 });
 
 test.run();

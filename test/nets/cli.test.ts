@@ -208,7 +208,6 @@ test('the installed entry exits with status 2 and no stack trace on bad input', 
   assert.match(help.stdout, /--kind <kind>/);
 });
 
-
 test('the analyse subcommand is part of the nets command line', async () => {
   const { code, stderr } = await run(['analyse', '--run', join(tempDir('cli-none'), 'missing')]);
   assert.is(code, 2);

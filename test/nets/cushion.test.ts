@@ -112,9 +112,15 @@ function exactJacobian(net: ReturnType<typeof tinyNet>, from: number, to: number
 
 test('interlayer cushion: the estimator brackets the exact ||J||_F and J x is exact', () => {
   const net = tinyNet('residual', 2, 21);
-  for (const [from, to] of [[1, 3], [2, 2]]) {
+  for (const [from, to] of [
+    [1, 3],
+    [2, 2],
+  ]) {
     const estimates = interlayerCushions(net.spec, net.params, net.x, {
-      from, to, projections: 256, seed: 3,
+      from,
+      to,
+      projections: 256,
+      seed: 3,
     });
     estimates.forEach((e, b) => {
       const { rows, x } = exactJacobian(net, from, to, b);
@@ -160,7 +166,11 @@ test('bad options are named in the error', () => {
   const net = tinyNet('plain', 1, 1);
   const run = (o: object) =>
     interlayerCushions(net.spec, net.params, net.x, {
-      from: 1, to: 2, projections: 4, seed: 1, ...o,
+      from: 1,
+      to: 2,
+      projections: 4,
+      seed: 1,
+      ...o,
     });
   assert.throws(() => run({ from: 3, to: 2 }), /from and to must be conv layers .* got 3 and 2/);
   assert.throws(() => run({ to: 9 }), /got 1 and 9/);

@@ -22,8 +22,10 @@ function sigmaByAutodiff(net: TinyNet): number[] {
   const dense = params[spec.convs.length];
   const g = tf.tidy(() => {
     const feats = (p: tf.Tensor) =>
-      crossEntropy(tf.add(tf.matMul(p as tf.Tensor2D, dense.kernel as tf.Tensor2D), dense.bias),
-        net.labels);
+      crossEntropy(
+        tf.add(tf.matMul(p as tf.Tensor2D, dense.kernel as tf.Tensor2D), dense.bias),
+        net.labels,
+      );
     pooled = tf.mean(outputs[outputs.length - 1], [1, 2]) as tf.Tensor2D;
     return tf.mul(tf.grad(feats)(pooled), net.x.shape[0]);
   });
@@ -31,8 +33,10 @@ function sigmaByAutodiff(net: TinyNet): number[] {
     let h = a as tf.Tensor4D;
     for (let m = l + 1; m < spec.convs.length; m++) {
       const layer = spec.convs[m];
-      let z = tf.add(tf.conv2d(h, params[m].kernel as tf.Tensor4D, layer.stride, CONV_PADDING),
-        params[m].bias) as tf.Tensor4D;
+      let z = tf.add(
+        tf.conv2d(h, params[m].kernel as tf.Tensor4D, layer.stride, CONV_PADDING),
+        params[m].bias,
+      ) as tf.Tensor4D;
       if (layer.identity) z = tf.add(z, blockIdentity(h, layer));
       h = tf.relu(z);
     }

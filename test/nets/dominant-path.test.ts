@@ -24,19 +24,28 @@ test.before(async () => {
 
 test('masks keep the diagonal, and the lower half of a widening kernel as asked', () => {
   const square = dominantPathMask([3, 3, 2, 2], 'diagonal');
-  assert.is(square.reduce((s, m) => s + m, 0), 18);
+  assert.is(
+    square.reduce((s, m) => s + m, 0),
+    18,
+  );
   assert.is(square[(4 * 2 + 1) * 2 + 1], 1);
   assert.is(square[(4 * 2 + 0) * 2 + 1], 0);
   const wide = dominantPathMask([3, 3, 2, 4], 'diagonal');
-  assert.is(wide.reduce((s, m) => s + m, 0), 36);
+  assert.is(
+    wide.reduce((s, m) => s + m, 0),
+    36,
+  );
   assert.is(wide[(0 * 2 + 1) * 4 + 3], 1);
   assert.is(wide[(0 * 2 + 0) * 4 + 3], 0);
   const dense = dominantPathMask([3, 3, 2, 4], 'dense-lower');
-  assert.is(dense.reduce((s, m) => s + m, 0), 54);
+  assert.is(
+    dense.reduce((s, m) => s + m, 0),
+    54,
+  );
   assert.is(dense[(0 * 2 + 0) * 4 + 3], 1);
 });
 
-test('a T\' block is a depthwise conv: each channel reads only its own path', () => {
+test("a T' block is a depthwise conv: each channel reads only its own path", () => {
   const spec = buildNet({ kind: 'residual', depth: 5, inputShape: [5, 5, 2], classes: 3 });
   const weights = dominantPathWeights(spec, 7, 'diagonal');
   const block = weights.layers[1];
@@ -49,10 +58,14 @@ test('a T\' block is a depthwise conv: each channel reads only its own path', ()
   const depthwise = tf.depthwiseConv2d(x, tf.tensor4d(diagonal, [3, 3, 16, 1]), 1, CONV_PADDING);
   const full = tf.conv2d(x, kernel, 1, CONV_PADDING);
   assert.ok(relativeDifference(full.dataSync(), depthwise.dataSync()) < 1e-6);
-  assert.is(keptParameterCount(weights, 'diagonal') < keptParameterCount(weights, 'dense-lower'),
-    true);
-  assert.throws(() => dominantPathWeights(buildNet({ ...spec, kind: 'plain' }), 1, 'diagonal'),
-    /a dominant-path net is a residual net, got a plain spec/);
+  assert.is(
+    keptParameterCount(weights, 'diagonal') < keptParameterCount(weights, 'dense-lower'),
+    true,
+  );
+  assert.throws(
+    () => dominantPathWeights(buildNet({ ...spec, kind: 'plain' }), 1, 'diagonal'),
+    /a dominant-path net is a residual net, got a plain spec/,
+  );
   tf.dispose([x, kernel, depthwise, full]);
 });
 
@@ -77,10 +90,12 @@ test('projected SGD equals SGD on the restricted net, step by step', async () =>
   for (let step = 0; step < 2; step++) {
     const loss = await trainer.step(net.x, net.labels, options.learningRate);
     const { value, grads } = tf.valueAndGrads((...flat: tf.Tensor[]) =>
-      crossEntropy(forward(net.spec, pairs(flat), net.x), net.labels))(w);
+      crossEntropy(forward(net.spec, pairs(flat), net.x), net.labels),
+    )(w);
     assert.ok(Math.abs(value.dataSync()[0] - loss) < 1e-5);
-    v = v.map((vi, i) => tf.add(tf.mul(vi, options.momentum), tf.add(grads[i],
-      tf.mul(w[i], options.weightDecay))));
+    v = v.map((vi, i) =>
+      tf.add(tf.mul(vi, options.momentum), tf.add(grads[i], tf.mul(w[i], options.weightDecay))),
+    );
     w = w.map((wi, i) => tf.sub(wi, tf.mul(v[i], options.learningRate)));
   }
   const got = await trainer.weightSet();

@@ -16,8 +16,14 @@ test('a histogram figure draws one bar per bin and series, binned here', async (
     { title: 'cushions', xTitle: 'mu', bins: 5, min: 0, max: 1 },
   );
   const rows = (spec.data as { values: { series: string; count: number }[] }).values;
-  assert.equal(rows.filter((r) => r.series === 'plain').map((r) => r.count), [1, 2, 0, 0, 0]);
-  assert.equal(rows.filter((r) => r.series === 'residual').map((r) => r.count), [0, 0, 0, 1, 3]);
+  assert.equal(
+    rows.filter((r) => r.series === 'plain').map((r) => r.count),
+    [1, 2, 0, 0, 0],
+  );
+  assert.equal(
+    rows.filter((r) => r.series === 'residual').map((r) => r.count),
+    [0, 0, 0, 1, 3],
+  );
   const svg = await renderSvg(spec);
   assert.ok(svg.startsWith('<svg'));
   assert.ok(svg.includes('cushions') && svg.includes('plain') && svg.includes('residual'));

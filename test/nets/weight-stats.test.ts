@@ -3,12 +3,7 @@ import * as assert from 'uvu/assert';
 
 import { toPlain } from '../../nets/map.js';
 import type { WeightSet } from '../../nets/weights.js';
-import {
-  allWeights,
-  histogram,
-  idEntries,
-  weightStatistics,
-} from '../../nets/weight-stats.js';
+import { allWeights, histogram, idEntries, weightStatistics } from '../../nets/weight-stats.js';
 
 /** A stem [3, 3, 1, 2], one block [3, 3, 2, 3] and a dense [3, 2], filled with k / 100 - 0.3. */
 function handSet(): WeightSet {
