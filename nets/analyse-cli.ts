@@ -102,8 +102,10 @@ export function readRun(dir: string): { info: RunInfo; checkpoint: Checkpoint } 
     numberList(info.channelMean, info.shape[2]) &&
     numberList(info.channelStd, info.shape[2]);
   if (!valid) {
-    throw new InputError(`--run ${dir}: run.json lacks data, shape, kind, depth, seed, image ` +
-      'counts or channel statistics');
+    throw new InputError(
+      `--run ${dir}: run.json lacks data, shape, kind, depth, seed, image ` +
+        'counts or channel statistics',
+    );
   }
   return { info, checkpoint: readCheckpoint(join(dir, 'checkpoint.bin')) };
 }
@@ -139,8 +141,9 @@ export async function analyse(flags: AnalyseFlags, log: (line: string) => void):
   const { info, checkpoint } = readRun(flags.run);
   const data = loadRunData(info, flags.dataDir);
   if (data.shape.join('x') !== info.shape.join('x')) {
-    throw new InputError(`--data-dir: images of ${data.shape.join('x')}, the run used ` +
-      `${info.shape.join('x')}`);
+    throw new InputError(
+      `--data-dir: images of ${data.shape.join('x')}, the run used ` + `${info.shape.join('x')}`,
+    );
   }
   const backend = await initBackend(flags.backend);
   log(`backend: ${backend.description}`);
@@ -150,8 +153,12 @@ export async function analyse(flags: AnalyseFlags, log: (line: string) => void):
   const stats: ChannelStats = { mean: info.channelMean, std: info.channelStd };
   const train = takeFirst(data.train, info.trainImages);
   const nets = checkpoint.nets.map((n) => {
-    const spec = buildNet({ kind: n.weights.kind, depth: info.depth, inputShape: info.shape,
-      classes: data.classes });
+    const spec = buildNet({
+      kind: n.weights.kind,
+      depth: info.depth,
+      inputShape: info.shape,
+      classes: data.classes,
+    });
     return { name: n.name, spec, weights: n.weights, start: initialWeights(info, spec, n.name) };
   });
   const wants = (m: Measure) => measure === 'all' || measure === m;
@@ -164,53 +171,112 @@ export async function analyse(flags: AnalyseFlags, log: (line: string) => void):
 
   if (wants('weights')) {
     const sets = nets.flatMap((n) => {
-      const rows = [{ name: `${n.name} before`, weights: n.start }, { name: `${n.name} after`,
-        weights: n.weights }];
+      const rows = [
+        { name: `${n.name} before`, weights: n.start },
+        { name: `${n.name} after`, weights: n.weights },
+      ];
       if (n.spec.kind !== 'residual') return rows;
-      return [...rows, { name: `T(${n.name}) before`, weights: toPlain(n.start) },
-        { name: `T(${n.name}) after`, weights: toPlain(n.weights) }];
+      return [
+        ...rows,
+        { name: `T(${n.name}) before`, weights: toPlain(n.start) },
+        { name: `T(${n.name}) after`, weights: toPlain(n.weights) },
+      ];
     });
-    await save('weights.json', Object.fromEntries(sets.map((s) => [s.name,
-      weightStatistics(s.weights)])));
+    await save(
+      'weights.json',
+      Object.fromEntries(sets.map((s) => [s.name, weightStatistics(s.weights)])),
+    );
     const allValues = (w: WeightSet) => w.layers.flatMap((l) => [...l.kernel, ...l.bias]);
-    await save('weights.svg', await renderSvg(histogramFigure(
-      sets.map((s) => ({ name: s.name.split(' ')[0], values: allValues(s.weights),
-        panel: s.name.split(' ')[1] })),
-      { title: `Weights of run ${flags.run}, epoch ${checkpoint.epoch}`, xTitle: 'weight',
-        bins: 60, min: -1, max: 1.5, columns: 2, yMax: 800 })));
+    await save(
+      'weights.svg',
+      await renderSvg(
+        histogramFigure(
+          sets.map((s) => ({
+            name: s.name.split(' ')[0],
+            values: allValues(s.weights),
+            panel: s.name.split(' ')[1],
+          })),
+          {
+            title: `Weights of run ${flags.run}, epoch ${checkpoint.epoch}`,
+            xTitle: 'weight',
+            bins: 60,
+            min: -1,
+            max: 1.5,
+            columns: 2,
+            yMax: 800,
+          },
+        ),
+      ),
+    );
     log('weight statistics written');
   }
 
   const test = firstImages(data.test, stats, info.shape, Math.min(images, info.testImages));
   if (wants('layer-cushion')) {
     const cushions = nets.map((n) => ({ name: n.name, values: measureLayerCushions(n, test.x) }));
-    await save('layer-cushions.json', Object.fromEntries(cushions.map((c) => [c.name,
-      c.values.map((v) => Array.from(v))])));
-    const series = cushions.flatMap((c) => c.values.map((v, l) => ({ name: c.name,
-      values: Array.from(v, Math.log10), panel: `layer ${l + 1}` })));
+    await save(
+      'layer-cushions.json',
+      Object.fromEntries(cushions.map((c) => [c.name, c.values.map((v) => Array.from(v))])),
+    );
+    const series = cushions.flatMap((c) =>
+      c.values.map((v, l) => ({
+        name: c.name,
+        values: Array.from(v, Math.log10),
+        panel: `layer ${l + 1}`,
+      })),
+    );
     const all = series.flatMap((s) => s.values).filter(Number.isFinite);
-    await save('layer-cushions.svg', await renderSvg(histogramFigure(series, {
-      title: 'Per-sample layer cushions', xTitle: 'log10 layer cushion', bins: 40,
-      min: Math.floor(Math.min(...all)), max: Math.ceil(Math.max(...all)) + 0.25, columns: 5 })));
+    await save(
+      'layer-cushions.svg',
+      await renderSvg(
+        histogramFigure(series, {
+          title: 'Per-sample layer cushions',
+          xTitle: 'log10 layer cushion',
+          bins: 40,
+          min: Math.floor(Math.min(...all)),
+          max: Math.ceil(Math.max(...all)) + 0.25,
+          columns: 5,
+        }),
+      ),
+    );
     log('layer cushions written');
   }
   if (wants('interlayer')) {
-    await save('interlayer.json', Object.fromEntries(nets.map((n) => [n.name,
-      interlayerSpans(n.spec).map((s) => measureInterlayer(n, test.x, s, projections, seed))])));
+    await save(
+      'interlayer.json',
+      Object.fromEntries(
+        nets.map((n) => [
+          n.name,
+          interlayerSpans(n.spec).map((s) => measureInterlayer(n, test.x, s, projections, seed)),
+        ]),
+      ),
+    );
     log('interlayer cushions written');
   }
   tf.dispose([test.x, test.y]);
 
   if (wants('sigma')) {
     const batch = firstImages(train, stats, info.shape, sigmaBatch);
-    const flows = nets.map((n) => ({ name: n.name, flow: withParams(n, (params) =>
-      dominantFlowFraction(n.spec, params, batch.x, batch.y)) }));
+    const flows = nets.map((n) => ({
+      name: n.name,
+      flow: withParams(n, (params) => dominantFlowFraction(n.spec, params, batch.x, batch.y)),
+    }));
     tf.dispose([batch.x, batch.y]);
     await save('sigma.json', Object.fromEntries(flows.map((f) => [f.name, f.flow])));
-    await save('sigma.svg', await renderSvg(lineFigure(
-      flows.map((f) => ({ series: f.name, variant: `epoch ${checkpoint.epoch}`,
-        x: f.flow.layers, y: f.flow.sigma })),
-      { title: `sigma(l) at epoch ${checkpoint.epoch}`, xTitle: 'layer l', yTitle: 'sigma(l)' })));
+    await save(
+      'sigma.svg',
+      await renderSvg(
+        lineFigure(
+          flows.map((f) => ({
+            series: f.name,
+            variant: `epoch ${checkpoint.epoch}`,
+            x: f.flow.layers,
+            y: f.flow.sigma,
+          })),
+          { title: `sigma(l) at epoch ${checkpoint.epoch}`, xTitle: 'layer l', yTitle: 'sigma(l)' },
+        ),
+      ),
+    );
     log('sigma written');
   }
   return written;
@@ -226,9 +292,11 @@ export function registerAnalyse(
     .description('measure the nets of a training run: weights, cushions, sigma(l)')
     .requiredOption('--run <dir>', 'folder of a run of `nets train`')
     .option('--measure <what>', MEASURES.join(' | '), 'all')
-    .option('--data-dir <dir>',
-      `folder of the run's data (fashion-mnist: ${DEBIAN_FASHION_MNIST_DIR})`)
-    .option('--out <dir>', 'folder of the results (default: the run folder\'s analysis/)')
+    .option(
+      '--data-dir <dir>',
+      `folder of the run's data (fashion-mnist: ${DEBIAN_FASHION_MNIST_DIR})`,
+    )
+    .option('--out <dir>', "folder of the results (default: the run folder's analysis/)")
     .option('--images <N>', 'test images whose cushions are measured', '256')
     .option('--projections <M>', 'random projections per image for ||J||_F', '64')
     .option('--sigma-batch <B>', 'training images of the sigma(l) mini-batch', '16')

@@ -31,7 +31,11 @@ export function firstImages(
   count: number,
 ): { x: tf.Tensor4D; y: tf.Tensor1D } {
   const part = takeFirst(split, count);
-  const batch = makeBatch(part, Array.from({ length: part.count }, (_, i) => i), stats);
+  const batch = makeBatch(
+    part,
+    Array.from({ length: part.count }, (_, i) => i),
+    stats,
+  );
   return {
     x: tf.tensor4d(batch.x, [part.count, ...shape]),
     y: tf.tensor1d(batch.y, 'int32'),

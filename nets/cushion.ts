@@ -178,8 +178,9 @@ export function interlayerCushions(
   const { from, to, projections: m, level = 0.95 } = options;
   const count = spec.convs.length;
   if (!Number.isInteger(from) || !Number.isInteger(to) || from < 0 || to >= count || from > to) {
-    throw new RangeError(`from and to must be conv layers 0 <= from <= to < ${count}, ` +
-      `got ${from} and ${to}`);
+    throw new RangeError(
+      `from and to must be conv layers 0 <= from <= to < ${count}, ` + `got ${from} and ${to}`,
+    );
   }
   if (!Number.isInteger(m) || m < 2) {
     throw new RangeError(`projections must be an integer >= 2, got ${m}`);
@@ -190,8 +191,12 @@ export function interlayerCushions(
 
   const rng = createRng(options.seed);
   const out = spec.convs[to];
-  const outShape: [number, number, number, number] =
-    [m, out.outSize[0], out.outSize[1], out.outChannels];
+  const outShape: [number, number, number, number] = [
+    m,
+    out.outSize[0],
+    out.outSize[1],
+    out.outChannels,
+  ];
   const outSize = outShape[1] * outShape[2] * outShape[3];
   const results: InterlayerCushion[] = [];
   for (let b = 0; b < x.shape[0]; b++) {

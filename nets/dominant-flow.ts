@@ -150,8 +150,12 @@ export function dominantFlowFraction(
   const medianRatio: number[] = [];
   layers.forEach((layer, m) => {
     const theta = tf.concat(diagonal[m], 3);
-    const r = ratios(theta.dataSync() as Float32Array, full[m].dataSync() as Float32Array,
-      batch, layer.outChannels);
+    const r = ratios(
+      theta.dataSync() as Float32Array,
+      full[m].dataSync() as Float32Array,
+      batch,
+      layer.outChannels,
+    );
     tf.dispose([theta, ...diagonal[m]]);
     sigma.push(r.reduce((n, v) => n + (v > 1 ? 1 : 0), 0) / r.length);
     const sorted = Float64Array.from(r).sort();

@@ -75,11 +75,18 @@ export function identityTranspose(g: tf.Tensor4D, layer: ConvLayerSpec): tf.Tens
     const s = layer.stride;
     if (s > 1) {
       const spread = tf.pad(tf.reshape(y, [batch, outHeight, 1, outWidth, 1, C]), [
-        [0, 0], [0, 0], [0, s - 1], [0, 0], [0, s - 1], [0, 0],
+        [0, 0],
+        [0, 0],
+        [0, s - 1],
+        [0, 0],
+        [0, s - 1],
+        [0, 0],
       ]);
-      y = tf.slice(tf.reshape(spread, [batch, s * outHeight, s * outWidth, C]), [0, 0, 0, 0], [
-        batch, height, width, C,
-      ]) as tf.Tensor4D;
+      y = tf.slice(
+        tf.reshape(spread, [batch, s * outHeight, s * outWidth, C]),
+        [0, 0, 0, 0],
+        [batch, height, width, C],
+      ) as tf.Tensor4D;
     }
     return y;
   });

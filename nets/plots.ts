@@ -105,7 +105,11 @@ export interface Line {
 }
 
 /** Dash patterns in the order variants first appear: solid, then dashed, then dotted. */
-const DASHES = [[1, 0], [6, 4], [2, 3]];
+const DASHES = [
+  [1, 0],
+  [6, 4],
+  [2, 3],
+];
 
 /** Lines y against integer x, coloured by series and dashed by variant, with both legends. */
 export function lineFigure(

@@ -51,13 +51,7 @@ import { toPlain } from './map.js';
 import { buildNet, type LayerTensors, type NetSpec } from './net.js';
 import { renderSvg } from './plots.js';
 import { createRng, permutation } from './random.js';
-import {
-  evaluateNet,
-  learningRateAt,
-  PAPER_SGD,
-  SgdTrainer,
-  type SgdOptions,
-} from './train.js';
+import { evaluateNet, learningRateAt, PAPER_SGD, SgdTrainer, type SgdOptions } from './train.js';
 import { weightStatistics, type WeightStatistics } from './weight-stats.js';
 import { initWeights, type WeightSet } from './weights.js';
 
@@ -131,8 +125,12 @@ export interface ReproduceResults {
   weights?: Record<keyof WeightSets, WeightStatistics>;
   cushions?: CushionComparison;
   interlayer?: { plain: InterlayerSummary[]; residual: InterlayerSummary[] };
-  sigma?: { plainFirst: DominantFlow; plainLast: DominantFlow; residualFirst: DominantFlow;
-    residualLast: DominantFlow };
+  sigma?: {
+    plainFirst: DominantFlow;
+    plainLast: DominantFlow;
+    residualFirst: DominantFlow;
+    residualLast: DominantFlow;
+  };
   /** Wall-clock seconds of each stage. */
   seconds: Record<string, number>;
 }
@@ -171,8 +169,13 @@ export const PAPER = {
   /** Figure 12 (simplified depth-20 nets): sigma ratio residual / plain at l = 1 and l = 18. */
   figure12: { ratioFirstLayer: 1.24, ratioLastLayer: 4.06 },
   /** Table 5, depth 20: training loss and test error, and the dense-lower T' variant's error. */
-  table5: { residualLoss: 0.04132, residualError: 0.1121, pathLoss: 0.9385, pathError: 0.3152,
-    denseLowerError: 0.2131 },
+  table5: {
+    residualLoss: 0.04132,
+    residualError: 0.1121,
+    pathLoss: 0.9385,
+    pathError: 0.3152,
+    denseLowerError: 0.2131,
+  },
 } as const;
 
 function orderSeed(seed: number, epoch: number): number {
@@ -224,8 +227,10 @@ async function trainNet(
       stepSeconds,
     };
     appendFileSync(join(config.out, 'metrics.jsonl'), `${JSON.stringify(record)}\n`);
-    log(`${name} epoch ${epoch + 1}: test loss ${test.loss.toFixed(4)}, ` +
-      `test error ${test.error.toFixed(4)}, ${stepSeconds.toFixed(2)} s/step`);
+    log(
+      `${name} epoch ${epoch + 1}: test loss ${test.loss.toFixed(4)}, ` +
+        `test error ${test.error.toFixed(4)}, ${stepSeconds.toFixed(2)} s/step`,
+    );
     records.push(record);
   }
   return records;
@@ -274,8 +279,12 @@ export async function reproduce(
   const stats = channelStats(data.train, data.shape[2]);
   const results: ReproduceResults = {
     config,
-    data: { name: data.name, shape: data.shape, trainImages: data.train.count,
-      testImages: data.test.count },
+    data: {
+      name: data.name,
+      shape: data.shape,
+      trainImages: data.train.count,
+      testImages: data.test.count,
+    },
     backend: backend.description,
     training: [],
     seconds: {},
@@ -295,20 +304,29 @@ export async function reproduce(
   const r0 = initWeights(residualSpec, config.seed);
   const first: Record<string, DominantFlow> = {};
   const trained: Record<string, WeightSet> = {};
-  const pair = [['plain', plainSpec, p0], ['residual', residualSpec, r0]] as const;
+  const pair = [
+    ['plain', plainSpec, p0],
+    ['residual', residualSpec, r0],
+  ] as const;
   for (const [name, spec, start] of pair) {
     const trainer = new SgdTrainer(spec, start, config.sgd);
-    results.training.push(...(await trainNet(name, trainer, data, stats, config, log, async () => {
-      first[name] = sigmaOf(spec, await trainer.weightSet(), sigmaBatch.x, sigmaBatch.y);
-    })));
+    results.training.push(
+      ...(await trainNet(name, trainer, data, stats, config, log, async () => {
+        first[name] = sigmaOf(spec, await trainer.weightSet(), sigmaBatch.x, sigmaBatch.y);
+      })),
+    );
     trained[name] = await trainer.weightSet();
     trainer.dispose();
   }
   save('train plain and residual', started);
 
   started = performance.now();
-  const sets: WeightSets =
-    { p0, pE: trained.plain, t0: toPlain(r0), tE: toPlain(trained.residual) };
+  const sets: WeightSets = {
+    p0,
+    pE: trained.plain,
+    t0: toPlain(r0),
+    tE: toPlain(trained.residual),
+  };
   results.weights = {
     p0: weightStatistics(sets.p0),
     pE: weightStatistics(sets.pE),
@@ -328,12 +346,16 @@ export async function reproduce(
     residualLast: sigmaOf(residualSpec, trained.residual, sigmaBatch.x, sigmaBatch.y),
   };
   tf.dispose([sigmaBatch.x, sigmaBatch.y]);
-  await writeFigure(config.out, FIGURES.sigma, sigmaFigure([
-    { series: 'plain', last: false, flow: results.sigma.plainFirst },
-    { series: 'residual', last: false, flow: results.sigma.residualFirst },
-    { series: 'plain', last: true, flow: results.sigma.plainLast },
-    { series: 'residual', last: true, flow: results.sigma.residualLast },
-  ]));
+  await writeFigure(
+    config.out,
+    FIGURES.sigma,
+    sigmaFigure([
+      { series: 'plain', last: false, flow: results.sigma.plainFirst },
+      { series: 'residual', last: false, flow: results.sigma.residualFirst },
+      { series: 'plain', last: true, flow: results.sigma.plainLast },
+      { series: 'residual', last: true, flow: results.sigma.residualLast },
+    ]),
+  );
   save('sigma', started);
 
   started = performance.now();
@@ -344,8 +366,15 @@ export async function reproduce(
   const residualCushions = measureLayerCushions(residualNet, cushionBatch.x);
   tf.dispose([cushionBatch.x, cushionBatch.y]);
   results.cushions = compareLayerCushions(plainCushions, residualCushions);
-  await writeFigure(config.out, FIGURES.cushions, cushionFigure(plainCushions, residualCushions,
-    `Per-sample layer cushions after training, depth ${config.depth}`));
+  await writeFigure(
+    config.out,
+    FIGURES.cushions,
+    cushionFigure(
+      plainCushions,
+      residualCushions,
+      `Per-sample layer cushions after training, depth ${config.depth}`,
+    ),
+  );
   save('layer cushions', started);
 
   started = performance.now();
@@ -354,15 +383,20 @@ export async function reproduce(
   results.interlayer = {
     plain: spans.map((s) => measureInterlayer(plainNet, interBatch.x, s, config.projections, 1)),
     residual: spans.map((s) =>
-      measureInterlayer(residualNet, interBatch.x, s, config.projections, 1)),
+      measureInterlayer(residualNet, interBatch.x, s, config.projections, 1),
+    ),
   };
   tf.dispose([interBatch.x, interBatch.y]);
   save('interlayer cushions', started);
 
   started = performance.now();
   for (const variant of ['diagonal', 'dense-lower'] as const) {
-    const trainer = new DominantPathTrainer(residualSpec,
-      dominantPathWeights(residualSpec, config.seed, variant), config.sgd, variant);
+    const trainer = new DominantPathTrainer(
+      residualSpec,
+      dominantPathWeights(residualSpec, config.seed, variant),
+      config.sgd,
+      variant,
+    );
     results.training.push(...(await trainNet(`T' ${variant}`, trainer, data, stats, config, log)));
     trainer.dispose();
   }
@@ -386,22 +420,32 @@ function finalMetrics(results: ReproduceResults, net: string): EpochMetrics | un
 }
 
 function trainingSection(results: ReproduceResults): string[] {
-  const lines = ['## Training', '', 'Train loss and error are measured after the last epoch.', '',
+  const lines = [
+    '## Training',
+    '',
+    'Train loss and error are measured after the last epoch.',
+    '',
     '| net | epoch | train loss | train error | test error | s/step |',
-    '| --- | --- | --- | --- | --- | --- |'];
+    '| --- | --- | --- | --- | --- | --- |',
+  ];
   for (const r of results.training) {
-    lines.push(`| ${r.net} | ${r.epoch} | ${num(r.trainLoss)} | ${num(r.trainError)} | ` +
-      `${num(r.testError)} | ${num(r.stepSeconds)} |`);
+    lines.push(
+      `| ${r.net} | ${r.epoch} | ${num(r.trainLoss)} | ${num(r.trainError)} | ` +
+        `${num(r.testError)} | ${num(r.stepSeconds)} |`,
+    );
   }
   const plain = finalMetrics(results, 'plain');
   const residual = finalMetrics(results, 'residual');
   if (plain && residual) {
     const p = PAPER.figure3;
-    lines.push('', '| claim | here | paper (CIFAR-10, depth 20, 200 epochs) | direction |',
+    lines.push(
+      '',
+      '| claim | here | paper (CIFAR-10, depth 20, 200 epochs) | direction |',
       '| --- | --- | --- | --- |',
       `| test error: residual below plain | ${num(residual.testError)} vs ` +
         `${num(plain.testError)} | ${p.residualError} vs ${p.plainError} | ` +
-        `${verdict(residual.testError < plain.testError)} |`);
+        `${verdict(residual.testError < plain.testError)} |`,
+    );
   }
   return lines;
 }
@@ -417,23 +461,34 @@ function weightsSection(results: ReproduceResults): string[] {
   const idShareP = w.pE.massId / Math.max(w.pE.massLarge, Number.MIN_VALUE);
   const idKept = w.tE.massId / w.t0.massId;
   return [
-    '## Weight statistics (Table 3, Figure 7)', '',
+    '## Weight statistics (Table 3, Figure 7)',
+    '',
     `p: the plain net; t = T(r): the plain twin of the residual net r. Here depth ` +
       `${results.config.depth} after ${results.config.epochs} epoch(s); in parentheses the ` +
-      'paper\'s values for depth 32 after 200 epochs (masses scale with the number of ' +
-      'weights).', '',
-    '| statistic | p0 | pE | t0 | tE |', '| --- | --- | --- | --- | --- |',
-    row('mean', 'mean'), row('standard deviation', 'std'), row('L1 mass, all weights', 'massAll'),
-    row('L1 mass, abs(w) >= 0.25', 'massLarge'), row('L1 mass, ID entries', 'massId'), '',
-    '| claim | here | paper | direction |', '| --- | --- | --- | --- |',
+      "paper's values for depth 32 after 200 epochs (masses scale with the number of " +
+      'weights).',
+    '',
+    '| statistic | p0 | pE | t0 | tE |',
+    '| --- | --- | --- | --- | --- |',
+    row('mean', 'mean'),
+    row('standard deviation', 'std'),
+    row('L1 mass, all weights', 'massAll'),
+    row('L1 mass, abs(w) >= 0.25', 'massLarge'),
+    row('L1 mass, ID entries', 'massId'),
+    '',
+    '| claim | here | paper | direction |',
+    '| --- | --- | --- | --- |',
     `| ID entries carry most of t's large-weight mass after training | ${num(idShareT)} | ` +
       `${num(1000 / 1300)} | ${verdict(idShareT > 0.5)} |`,
     `| ID entries carry little of p's large-weight mass | ${num(idShareP)} | ${num(72 / 700)} | ` +
       `${verdict(idShareP < 0.5)} |`,
     `| training moves t's ID mass little (tE / t0 near 1) | ${num(idKept)} | ` +
       `${num(1000 / 1100)} | ` +
-      `${verdict(idKept > 0.8 && idKept < 1.25)} |`, '',
-    `![All weights of p and t](${FIGURES.weights})`, '', `![ID entries of t](${FIGURES.idEntries})`,
+      `${verdict(idKept > 0.8 && idKept < 1.25)} |`,
+    '',
+    `![All weights of p and t](${FIGURES.weights})`,
+    '',
+    `![ID entries of t](${FIGURES.idEntries})`,
   ];
 }
 
@@ -443,20 +498,26 @@ function cushionSection(results: ReproduceResults): string[] {
   const total = c.layers.length;
   const tenth = c.layers[Math.min(9, total - 1)];
   return [
-    '## Layer cushions (Figure 3)', '',
+    '## Layer cushions (Figure 3)',
+    '',
     `Per-sample cushion ||A x|| / (||A||_F ||x||) of every conv layer on ` +
       `${Math.min(results.config.cushionImages, results.data.testImages)} test images; for ` +
       'the residual net ||A||_F is taken without ' +
-      'the identity. A layer counts when the residual median lies above the plain median.', '',
-    '| claim | here | paper (CIFAR-10, depth 20) | direction |', '| --- | --- | --- | --- |',
+      'the identity. A layer counts when the residual median lies above the plain median.',
+    '',
+    '| claim | here | paper (CIFAR-10, depth 20) | direction |',
+    '| --- | --- | --- | --- |',
     `| residual cushions lie to the right in all but about 2 layers | ${c.rightShifted} of ` +
       `${total} layers | ${19 - PAPER.figure3.layersNotRight} of 19 | ` +
       `${verdict(c.rightShifted >= total - PAPER.figure3.layersNotRight)} |`,
     `| layer ${tenth.layer} medians, residual vs plain | ${num(tenth.residualMedian)} vs ` +
       `${num(tenth.plainMedian)} | red right of blue | ` +
-      `${verdict(tenth.residualMedian > tenth.plainMedian)} |`, '',
-    '| layer | plain median | residual median |', '| --- | --- | --- |',
-    ...c.layers.map((l) => `| ${l.layer} | ${num(l.plainMedian)} | ${num(l.residualMedian)} |`), '',
+      `${verdict(tenth.residualMedian > tenth.plainMedian)} |`,
+    '',
+    '| layer | plain median | residual median |',
+    '| --- | --- | --- |',
+    ...c.layers.map((l) => `| ${l.layer} | ${num(l.plainMedian)} | ${num(l.residualMedian)} |`),
+    '',
     `![Layer cushions per layer](${FIGURES.cushions})`,
   ];
 }
@@ -465,22 +526,28 @@ function interlayerSection(results: ReproduceResults): string[] {
   const ic = results.interlayer;
   if (!ic) return ['## Interlayer cushions', '', 'Not measured yet.'];
   const lines = [
-    '## Interlayer cushions', '',
+    '## Interlayer cushions',
+    '',
     `sqrt(n_i) ||J x|| / (||J||_F ||x||) on ${ic.plain[0].samples} test images, ` +
       `||J||_F estimated from ${results.config.projections} random projections per image ` +
       '(half-width of its 95% interval in the last column). The paper gives only a fully-fledged ' +
       `net's value (block 5 of 9, with batch norm): ${PAPER.interlayer.residual} residual ` +
       'against ' +
-      `${PAPER.interlayer.plain} plain.`, '',
+      `${PAPER.interlayer.plain} plain.`,
+    '',
     '| conv layers | plain mean (sd) | residual mean (sd) | paper | residual above plain | ' +
-      'interval |', '| --- | --- | --- | --- | --- | --- |',
+      'interval |',
+    '| --- | --- | --- | --- | --- | --- |',
   ];
   ic.plain.forEach((p, k) => {
     const r = ic.residual[k];
-    lines.push(`| ${p.from + 1}..${p.to + 1} | ${num(p.mean)} (${num(p.sd)}) | ${num(r.mean)} ` +
-      `(${num(r.sd)}) | ${PAPER.interlayer.residual} vs ${PAPER.interlayer.plain} | ` +
-      `${verdict(r.mean > p.mean)} | ${num(100 * Math.max(p.relativeHalfWidth,
-        r.relativeHalfWidth))}% |`);
+    lines.push(
+      `| ${p.from + 1}..${p.to + 1} | ${num(p.mean)} (${num(p.sd)}) | ${num(r.mean)} ` +
+        `(${num(r.sd)}) | ${PAPER.interlayer.residual} vs ${PAPER.interlayer.plain} | ` +
+        `${verdict(r.mean > p.mean)} | ${num(
+          100 * Math.max(p.relativeHalfWidth, r.relativeHalfWidth),
+        )}% |`,
+    );
   });
   return lines;
 }
@@ -498,19 +565,23 @@ function sigmaSection(results: ReproduceResults): string[] {
     r.sigma.filter((v, l) => v > p.sigma[l]).length;
   const at = (l: number) =>
     (ratio(s.residualFirst.sigma[l], s.plainFirst.sigma[l]) +
-      ratio(s.residualLast.sigma[l], s.plainLast.sigma[l])) / 2;
+      ratio(s.residualLast.sigma[l], s.plainLast.sigma[l])) /
+    2;
   const rises = s.residualFirst.sigma[n - 1] > s.residualFirst.sigma[0];
-  const falls = meanOf(s.residualLast) < meanOf(s.residualFirst) &&
-    meanOf(s.plainLast) < meanOf(s.plainFirst);
+  const falls =
+    meanOf(s.residualLast) < meanOf(s.residualFirst) && meanOf(s.plainLast) < meanOf(s.plainFirst);
   const aboveFirst = above(s.residualFirst, s.plainFirst);
   const aboveLast = above(s.residualLast, s.plainLast);
   return [
-    '## Dominant gradient flows (Figure 12)', '',
+    '## Dominant gradient flows (Figure 12)',
+    '',
     `sigma(l) on a mini-batch of ` +
       `${Math.min(results.config.sigmaBatch, results.data.trainImages)} ` +
       'training images, after the first ' +
-      'and the last iteration. Ratios are averaged over the two.', '',
-    '| claim | here | paper (CIFAR-10, depth 20) | direction |', '| --- | --- | --- | --- |',
+      'and the last iteration. Ratios are averaged over the two.',
+    '',
+    '| claim | here | paper (CIFAR-10, depth 20) | direction |',
+    '| --- | --- | --- | --- |',
     `| residual sigma above plain at every layer, first iteration | ${aboveFirst} of ${n} | all ` +
       `| ${verdict(aboveFirst === n)} |`,
     `| same, last iteration | ${aboveLast} of ${n} | all | ${verdict(aboveLast === n)} |`,
@@ -524,7 +595,8 @@ function sigmaSection(results: ReproduceResults): string[] {
     '| sigma falls with training (mean over layers) | ' +
       `residual ${num(meanOf(s.residualFirst))} -> ` +
       `${num(meanOf(s.residualLast))}, plain ${num(meanOf(s.plainFirst))} -> ` +
-      `${num(meanOf(s.plainLast))} | falls | ${verdict(falls)} |`, '',
+      `${num(meanOf(s.plainLast))} | falls | ${verdict(falls)} |`,
+    '',
     `![sigma(l)](${FIGURES.sigma})`,
   ];
 }
@@ -540,8 +612,9 @@ function pathSection(results: ReproduceResults): string[] {
   const relative = (1 - diagonal.testError) / (1 - residual.testError);
   const paperRelative = (1 - t5.pathError) / (1 - t5.residualError);
   return [
-    "## Dominant-path nets T' (Table 5)", '',
-    "| net | train loss | test error | paper train loss | paper test error |",
+    "## Dominant-path nets T' (Table 5)",
+    '',
+    '| net | train loss | test error | paper train loss | paper test error |',
     '| --- | --- | --- | --- | --- |',
     `| residual | ${num(residual.trainLoss)} | ${num(residual.testError)} | ${t5.residualLoss} | ` +
       `${t5.residualError} |`,
@@ -549,8 +622,10 @@ function pathSection(results: ReproduceResults): string[] {
       `${t5.pathLoss} | ` +
       `${t5.pathError} |`,
     `| T' (dense lower half) | ${num(dense.trainLoss)} | ${num(dense.testError)} | n/a | ` +
-      `${t5.denseLowerError} |`, '',
-    '| claim | here | paper | direction |', '| --- | --- | --- | --- |',
+      `${t5.denseLowerError} |`,
+    '',
+    '| claim | here | paper | direction |',
+    '| --- | --- | --- | --- |',
     `| T' learns: test error below 0.5 (chance: 0.9) | ${num(diagonal.testError)} | ` +
       `${t5.pathError} | ${verdict(diagonal.testError < 0.5)} |`,
     `| T' keeps >= 76% of the residual net's accuracy | ${num(100 * relative)}% | ` +
@@ -566,26 +641,41 @@ export function renderReport(results: ReproduceResults): string {
   const c = results.config;
   const d = results.data;
   const seconds = Object.entries(results.seconds)
-    .map(([stage, s]) => `${stage} ${num(s)} s`).join(', ');
+    .map(([stage, s]) => `${stage} ${num(s)} s`)
+    .join(', ');
   return [
-    '# Reproduction report: identity connections and noise stability', '',
+    '# Reproduction report: identity connections and noise stability',
+    '',
     `Data: ${d.name}, ${d.trainImages} training and ${d.testImages} test images of ` +
       `${d.shape.join('x')}. Nets of depth ${c.depth}; epochs: ${c.epochs}; ` +
       `batch ${c.batchSize}; ` +
       `SGD (learning rate ${c.sgd.learningRate}, momentum ${c.sgd.momentum}, weight decay ` +
       `${c.sgd.weightDecay}, divided by 10 at 60% and 80% of the epochs), seed ${c.seed}. ` +
-      `Backend: ${results.backend}.${c.quick ? ' Quick scale: far from the paper\'s 200 epochs ' +
-      'on CIFAR-10, so the trained nets are near their initial state and the comparisons below ' +
-      'say how the claims look there, not what full training gives.' : ''}`, '',
+      `Backend: ${results.backend}.${
+        c.quick
+          ? " Quick scale: far from the paper's 200 epochs " +
+            'on CIFAR-10, so the trained nets are near their initial state and the comparisons below ' +
+            'say how the claims look there, not what full training gives.'
+          : ''
+      }`,
+    '',
     'Each claim is the direction the paper reports on CIFAR-10; "holds" means the same direction ' +
-      'is measured here.', '',
-    `Stage times: ${seconds || 'none yet'}.`, '',
-    ...trainingSection(results), '',
-    ...weightsSection(results), '',
-    ...sigmaSection(results), '',
-    ...cushionSection(results), '',
-    ...interlayerSection(results), '',
-    ...pathSection(results), '',
+      'is measured here.',
+    '',
+    `Stage times: ${seconds || 'none yet'}.`,
+    '',
+    ...trainingSection(results),
+    '',
+    ...weightsSection(results),
+    '',
+    ...sigmaSection(results),
+    '',
+    ...cushionSection(results),
+    '',
+    ...interlayerSection(results),
+    '',
+    ...pathSection(results),
+    '',
   ].join('\n');
 }
 
@@ -631,8 +721,10 @@ export function configFromFlags(flags: ReproduceFlags): ReproduceConfig {
 
 /** Loads the data set a command line names. */
 export function loadData(flags: ReproduceFlags): ImageDataset {
-  const name = choiceFlag('--data', flags.data ?? (flags.quick ? 'fashion-mnist' : 'cifar10'),
-    ['fashion-mnist', 'cifar10'] as const);
+  const name = choiceFlag('--data', flags.data ?? (flags.quick ? 'fashion-mnist' : 'cifar10'), [
+    'fashion-mnist',
+    'cifar10',
+  ] as const);
   if (name === 'fashion-mnist') return loadIdx(flags.dataDir ?? DEBIAN_FASHION_MNIST_DIR);
   if (flags.dataDir === undefined) {
     throw new InputError('--data-dir is required for cifar10 (the folder of its binary batches)');
@@ -652,8 +744,10 @@ export async function main(
   const program = new Command('reproduce')
     .description('train the nets, measure them, and write the reproduction report')
     .option('--quick', 'small scale on Fashion-MNIST (about 15 minutes on a CPU)')
-    .option('--data <name>',
-      'fashion-mnist | cifar10 (default: cifar10, or fashion-mnist with --quick)')
+    .option(
+      '--data <name>',
+      'fashion-mnist | cifar10 (default: cifar10, or fashion-mnist with --quick)',
+    )
     .option('--data-dir <dir>', `folder of the data (fashion-mnist: ${DEBIAN_FASHION_MNIST_DIR})`)
     .option('--out <dir>', 'folder of the report, figures and results')
     .option('--depth <L>', 'depth 3N + 2 of the nets')
