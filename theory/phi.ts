@@ -19,7 +19,10 @@ const GAUSSIAN_TAIL_END = 37.5;
 const GAUSSIAN_PANELS = [0, 1, 2, 3, 4, 6, 9, 14, 20, GAUSSIAN_TAIL_END];
 
 function checkRatio(r: number, name = 'r'): void {
-  if (typeof r !== 'number' || Number.isNaN(r) || r < 0) {
+  if (typeof r !== 'number') {
+    throw new TypeError(`${name} must be a number, got ${typeof r} ${JSON.stringify(r)}`);
+  }
+  if (Number.isNaN(r) || r < 0) {
     throw new RangeError(`${name} must be a number >= 0, got ${r}`);
   }
 }

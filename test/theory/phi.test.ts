@@ -69,6 +69,15 @@ test('negative or NaN r is a RangeError naming r', () => {
   assert.throws(() => phiLogistic(-2), /r must be/);
 });
 
+test('a non-number r is a TypeError naming r and its type', () => {
+  for (const f of [phi, phiExact, phiLogistic]) {
+    assert.throws(
+      () => f('2' as never),
+      (e: Error) => e instanceof TypeError && /r must be a number, got string "2"/.test(e.message),
+    );
+  }
+});
+
 test('phiLogistic is 1/2 at r = 1, symmetric under r -> 1/r and bad c is rejected', () => {
   assert.is(phiLogistic(1), 0.5);
   assert.is(phiLogistic(0), 0);
