@@ -19,6 +19,9 @@ export type { NetKind } from './kernel.js';
 /** Trials per block: the unit of scheduling and of random streams. */
 export const BLOCK_TRIALS = 1000;
 
+/** The fewest trials of a run: one trial has no sample variance, so no standard error. */
+export const MIN_TRIALS = 2;
+
 /** Default number of trials per point, as in the source paper's experiments. */
 export const DEFAULT_TRIALS = 100_000;
 
@@ -28,7 +31,7 @@ export const NET_KINDS: readonly NetKind[] = ['residual', 'plain'];
 export interface SimulateOptions {
   /** Architecture (default 'residual'). */
   kind?: NetKind;
-  /** Number of independent trials (default 100000). */
+  /** Number of independent trials, at least 2 for a standard error (default 100000). */
   trials?: number;
   /** Seed, an integer in [0, 2^53) (default 0). */
   seed?: number;
@@ -83,7 +86,7 @@ function resolveRunSettings(options: SimulateOptions): RunSettings {
   if (!NET_KINDS.includes(kind)) {
     throw new RangeError(`kind must be 'residual' or 'plain', got ${JSON.stringify(kind)}`);
   }
-  const trials = checkInteger('trials', options.trials ?? DEFAULT_TRIALS, 1, 1e12);
+  const trials = checkInteger('trials', options.trials ?? DEFAULT_TRIALS, MIN_TRIALS, 1e12);
   const seed = checkInteger('seed', options.seed ?? 0, 0, Number.MAX_SAFE_INTEGER);
   const workers =
     options.workers === undefined ? undefined : checkInteger('workers', options.workers, 1, 256);
@@ -167,7 +170,7 @@ function summarise(
   n: number,
 ): { mean: number; stdError: number } {
   const meanCount = count / trials;
-  const variance = trials > 1 ? Math.max(0, (square - count * meanCount) / (trials - 1)) : 0;
+  const variance = Math.max(0, (square - count * meanCount) / (trials - 1));
   return { mean: meanCount / n, stdError: Math.sqrt(variance / trials) / n };
 }
 
@@ -285,7 +288,7 @@ export function closedForms(params: ModelParams): Record<string, number> {
  * smooth). An l-sweep runs one product chain per kind that yields every l at once, so it costs
  * about as much as its deepest point.
  *
- * @throws RangeError naming the parameter and the value when a value is invalid
+ * @throws RangeError naming the parameter and the value when a value is invalid or repeated
  */
 export async function sweep(
   vary: SweepParam,
@@ -296,7 +299,14 @@ export async function sweep(
   if (!SWEEP_PARAMS.includes(vary)) {
     throw new RangeError(`vary must be one of ${SWEEP_PARAMS.join(', ')}, got ${String(vary)}`);
   }
-  if (values.length === 0) throw new RangeError('values must not be empty');
+  if (!Array.isArray(values) || values.length === 0) {
+    throw new RangeError(`values must be a non-empty array of numbers, got ${String(values)}`);
+  }
+  const seen = new Set<number>();
+  for (const value of values) {
+    if (seen.has(value)) throw new RangeError(`values must not repeat a value, got ${value} twice`);
+    seen.add(value);
+  }
   const base = resolveParams(params);
   const pointParams = values.map((value) => resolveParams({ ...base, [vary]: value }));
   pointParams.forEach(checkSimulatable);

@@ -187,7 +187,10 @@ test('bad options are RangeErrors naming the option and the value', async () => 
   await rejects(simulate({}, { kind: 'dense' as never }), /kind .* "dense"/);
   await rejects(simulate({ p: 1.5 }), /p must be in \[0, 1\], got 1.5/);
   await rejects(sweep('L' as never, [1]), /vary must be one of .* got L/);
-  await rejects(sweep('p', []), /values must not be empty/);
+  await rejects(simulate({}, { trials: 1 }), /trials must be an integer in \[2, .* got 1/);
+  await rejects(sweep('p', []), /values must be a non-empty array of numbers/);
+  await rejects(sweep('p', undefined as never), /values must be a non-empty array .* undefined/);
+  await rejects(sweep('p', [0.5, 0.7, 0.5]), /values must not repeat a value, got 0.5 twice/);
   await rejects(sweep('p', [0.5], {}, { kinds: [] }), /kinds must not be empty/);
   await rejects(sweep('l', [3, 10]), /l must be < L \(= 10\), got 10/);
   await rejects(simulate({ n: 9000 }), /n must be at most 8192 to simulate .* got 9000/);
