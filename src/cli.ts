@@ -6,6 +6,7 @@
  * Bad input ends the process with one line on stderr naming the flag and the value, and exit
  * status 2; any other failure prints one line and exits 1.
  */
+import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 
 import { SingleBar } from 'cli-progress';
@@ -28,6 +29,7 @@ import {
 } from './sweep-output.js';
 import {
   DEFAULT_TRIALS,
+  MIN_TRIALS,
   type NetKind,
   type SweepParam,
   type SweepPoint,
@@ -76,16 +78,21 @@ function numberParser(flag: string) {
   };
 }
 
-function integerParser(flag: string, min: number, max: number) {
+/** A parser of integers in [min, max]; with no max, of integers >= min. */
+function integerParser(flag: string, min: number, max = Number.MAX_SAFE_INTEGER) {
+  const domain = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `in [${min}, ${max}]`;
   return (text: string): number => {
     const value = decimal(text);
     if (!Number.isInteger(value) || value < min || value > max) {
-      throw new InvalidArgumentError(
-        `--${flag} must be an integer in [${min}, ${max}], got '${text}'`,
-      );
+      throw new InvalidArgumentError(`--${flag} must be an integer ${domain}, got '${text}'`);
     }
     return value;
   };
+}
+
+/** "1 point", "2 points". */
+function countOf(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
 
 function valuesParser(text: string): number[] {
@@ -172,26 +179,30 @@ async function runSim(flags: SimFlags): Promise<void> {
     throw new UsageError((error as Error).message);
   }
   let finished = 0;
-  let onInterrupt: (() => void) | undefined;
+  let onInterrupt: ((signal?: NodeJS.Signals) => void) | undefined;
   try {
     const files = sweepFiles(flags.out, vary);
     const earlier = flags.resume ? await readLoggedPoints(files.log, settings) : [];
     const done = new Set(earlier.map((point) => point.value));
+    // Set before the log is rewritten, which keeps the earlier points through an interrupt.
+    finished = earlier.length;
+    onInterrupt = (signal?: NodeJS.Signals): void => {
+      process.stderr.write(
+        `\ninterrupted: ${countOf(finished, 'finished point')} in ${files.log}; ` +
+          'run the same command with --resume to compute the rest\n',
+      );
+      process.exit(signal === 'SIGTERM' ? 143 : 130);
+    };
+    process.once('SIGINT', onInterrupt);
+    process.once('SIGTERM', onInterrupt);
     await startLog(flags.out, files.log, settings, earlier);
 
     const points: SweepPoint[] = earlier.filter((point) => values.includes(point.value));
     if (earlier.length > 0 && !flags.quiet) {
-      process.stderr.write(`resuming: ${earlier.length} points kept from ${files.log}\n`);
-    }
-    finished = earlier.length;
-    onInterrupt = (): void => {
       process.stderr.write(
-        `\ninterrupted: ${finished} finished points are in ${files.log}; ` +
-          'run the same command with --resume to compute the rest\n',
+        `resuming: ${countOf(earlier.length, 'point')} kept from ${files.log}\n`,
       );
-      process.exit(130);
-    };
-    process.once('SIGINT', onInterrupt);
+    }
     const showProgress = !flags.quiet && process.stderr.isTTY === true;
     const bar = new SingleBar({
       format: 'sim [{bar}] {percentage}% | {value}/{total} trials | eta {eta_formatted}',
@@ -241,14 +252,19 @@ async function runSim(flags: SimFlags): Promise<void> {
       );
     }
   } finally {
-    if (onInterrupt) process.off('SIGINT', onInterrupt);
+    if (onInterrupt) {
+      process.off('SIGINT', onInterrupt);
+      process.off('SIGTERM', onInterrupt);
+    }
     await backend.close();
   }
 }
 
 /** Builds the command-line program; exported so tests can inspect it. */
 export function buildProgram(): Command {
+  const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
   const program = new Command('resnet-noise-stability')
+    .version(version)
     .description('Why identity connections make residual nets noise-stable: theory and simulation')
     .exitOverride()
     .configureOutput({ outputError: () => undefined });
@@ -267,7 +283,7 @@ export function buildProgram(): Command {
       'comma-separated values (default: a grid per parameter)',
       valuesParser,
     )
-    .option('--n <int>', 'width of each layer', integerParser('n', 2, 100000), d.n)
+    .option('--n <int>', 'width of each layer', integerParser('n', 2), d.n)
     .option('--L <int>', 'total number of layers', integerParser('L', 1, 100000), d.L)
     .option('--l <int>', 'layer looked back to, 0 <= l < L', integerParser('l', 0, 100000), d.l)
     .option('--p <prob>', 'probability that a ReLU mask keeps a unit', numberParser('p'), d.p)
@@ -284,7 +300,12 @@ export function buildProgram(): Command {
       numberParser('sigma-v'),
       d.sigmaV,
     )
-    .option('--trials <int>', 'trials per point', integerParser('trials', 1, 1e12), DEFAULT_TRIALS)
+    .option(
+      '--trials <int>',
+      'trials per point',
+      integerParser('trials', MIN_TRIALS, 1e12),
+      DEFAULT_TRIALS,
+    )
     .option(
       '--seed <int>',
       'seed of the random streams',
@@ -325,6 +346,15 @@ export function buildProgram(): Command {
   return program;
 }
 
+/**
+ * Commander's "error: option '--n <int>' argument '1' is invalid. --n must be ..." shortened to
+ * "error: --n must be ...", where the parser's own message names the flag already.
+ */
+function ownMessage(message: string): string {
+  const own = /^error: option '[^']*' argument '.*' is invalid\. (--\S+ .*)$/s.exec(message);
+  return own ? `error: ${own[1]}` : message;
+}
+
 /** Runs the program on argv and returns the exit status; messages go to stderr. */
 export async function main(argv: readonly string[]): Promise<number> {
   try {
@@ -333,7 +363,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.exitCode === 0) return 0;
-      if (error.code !== 'commander.help') process.stderr.write(`${error.message}\n`);
+      if (error.code !== 'commander.help') process.stderr.write(`${ownMessage(error.message)}\n`);
       return 2;
     }
     const message = (error as Error).message.split('\n')[0];

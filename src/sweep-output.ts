@@ -3,6 +3,7 @@
  * point finishes (the record that `--resume` reads back), a CSV file and an SVG plot of the
  * simulated points with error bars over the closed-form curves.
  */
+import { statSync } from 'node:fs';
 import { appendFile, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -12,7 +13,7 @@ import * as vega from 'vega';
 import * as vegaLite from 'vega-lite';
 
 import { makeDirectory } from './make-directory.js';
-import type { ModelParams } from './params.js';
+import { type ModelParams, PARAM_NAMES } from './params.js';
 import { closedForms, type NetKind, type SweepParam, type SweepPoint } from '../sim/simulate.js';
 
 /** The settings a sweep's results depend on; a resumed run must match them exactly. */
@@ -133,34 +134,46 @@ export async function readLoggedPoints(
   const seen = new Set<number>();
   return records.slice(1).map((record, index) => {
     const point = record.point;
-    if (
-      record.type !== 'point' ||
-      !point ||
-      !isValidPoint(point, settings) ||
-      seen.has(point.value)
-    ) {
-      throw new UsageError(`--resume: ${logPath} line ${index + 2} is not a valid point record`);
+    const where = `--resume: ${logPath} line ${index + 2}`;
+    if (record.type !== 'point' || !point || !isValidPoint(point, settings)) {
+      throw new UsageError(`${where} is not a valid point record of this sweep`);
+    }
+    if (seen.has(point.value)) {
+      throw new UsageError(`${where} repeats the point ${FLAG_OF[settings.vary]} = ${point.value}`);
     }
     seen.add(point.value);
     return point;
   });
 }
 
-/** A logged point must carry every kind of the run, with a mean in [0, 1] and the run's trials. */
+/**
+ * A logged point must be one of this sweep's: its parameters those of the run with the swept
+ * one set to its value, every kind of the run present with a mean in [0, 1], the run's trials
+ * and seed, and the same parameters.
+ */
 function isValidPoint(point: SweepPoint, settings: SweepSettings): boolean {
   if (point.param !== settings.vary || !Number.isFinite(point.value)) return false;
   if (typeof point.theory !== 'object' || point.theory === null) return false;
+  const expected = { ...settings.params, [settings.vary]: point.value };
+  const sameParams = (params: unknown): boolean =>
+    typeof params === 'object' &&
+    params !== null &&
+    PARAM_NAMES.every((name) => (params as Record<string, unknown>)[name] === expected[name]);
+  if (!sameParams(point.params)) return false;
   return settings.kinds.every((kind) => {
     const result = point[kind];
     return (
       typeof result === 'object' &&
       result !== null &&
+      result.kind === kind &&
       typeof result.mean === 'number' &&
       result.mean >= 0 &&
       result.mean <= 1 &&
       typeof result.stdError === 'number' &&
       result.stdError >= 0 &&
-      result.trials === settings.trials
+      result.trials === settings.trials &&
+      result.seed === settings.seed &&
+      sameParams(result.params)
     );
   });
 }
@@ -200,12 +213,28 @@ export async function startLog(
   const temporary = `${logPath}.partial`;
   try {
     makeDirectory(dir);
-    await writeFile(temporary, records.map((record) => `${JSON.stringify(record)}\n`).join(''));
-    await rename(temporary, logPath);
-    const { csv, svg } = sweepFiles(dir, settings.vary);
-    await Promise.all([rm(csv, { force: true }), rm(svg, { force: true })]);
   } catch (error) {
     throw new UsageError(`--out: cannot write ${logPath}: ${(error as Error).message}`);
+  }
+  const { csv, svg } = sweepFiles(dir, settings.vary);
+  for (const path of [logPath, csv, svg, temporary]) {
+    if (isFolder(path)) throw new UsageError(`--out: ${path} is a folder, not a file`);
+  }
+  try {
+    await writeFile(temporary, records.map((record) => `${JSON.stringify(record)}\n`).join(''));
+    await rename(temporary, logPath);
+    await Promise.all([rm(csv, { force: true }), rm(svg, { force: true })]);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw new UsageError(`--out: cannot write ${logPath}: ${(error as Error).message}`);
+  }
+}
+
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
   }
 }
 

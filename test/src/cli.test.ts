@@ -1,5 +1,5 @@
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -197,28 +197,98 @@ test('--resume refuses a log whose points are corrupt or repeated, naming the li
   const lines = readFileSync(logPath, 'utf8').trim().split('\n');
   const broken = JSON.parse(lines[1]);
   broken.point.residual.mean = null;
+  const moved = JSON.parse(lines[1]);
+  moved.point.value = 0.7; // the value no longer matches the parameters it was simulated at
+  const otherSeed = JSON.parse(lines[1]);
+  otherSeed.point.plain.seed = 5;
   for (const log of [
     [lines[0], JSON.stringify(broken)],
-    [lines[0], lines[1], lines[1]],
+    [lines[0], lines[1], JSON.stringify(moved)],
+    [lines[0], JSON.stringify(otherSeed)],
   ]) {
     writeFileSync(logPath, `${log.join('\n')}\n`);
     const resumed = run([...args, '--resume']);
     assert.is(resumed.status, 2);
     assert.match(
       resumed.stderr,
-      /^error: --resume: .*sweep-p.jsonl line (2|3) is not a valid point/,
+      /^error: --resume: .*sweep-p.jsonl line (2|3) is not a valid point record of this sweep\n$/,
     );
+  }
+  writeFileSync(logPath, `${[lines[0], lines[1], lines[1]].join('\n')}\n`);
+  const repeated = run([...args, '--resume']);
+  assert.is(repeated.status, 2);
+  assert.match(
+    repeated.stderr,
+    /^error: --resume: .*sweep-p.jsonl line 3 repeats the point p = 0.5\n$/,
+  );
+});
+
+test('an interrupt (SIGTERM or SIGINT) says how many points are kept and how to resume', async () => {
+  const out = join(scratch, 'interrupt');
+  for (const [signal, status] of [
+    ['SIGTERM', 143],
+    ['SIGINT', 130],
+  ] as const) {
+    const child = spawn(process.execPath, [
+      bin,
+      'sim',
+      '--values',
+      '0.9,1',
+      '--kind',
+      'residual',
+      '--trials',
+      '1000000000',
+      '--out',
+      out,
+    ]);
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    // The log's settings record is written before any trial runs: the sweep is under way.
+    const logPath = join(out, 'sweep-p.jsonl');
+    while (!existsSync(logPath) || readFileSync(logPath, 'utf8') === '') {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    child.kill(signal);
+    const code = await new Promise((resolve) => child.on('exit', (exitCode) => resolve(exitCode)));
+    assert.is(code, status, signal);
+    assert.match(
+      stderr,
+      /\ninterrupted: 0 finished points in .*sweep-p.jsonl; run the same command with --resume/,
+    );
+    rmSync(logPath);
+  }
+});
+
+test('--version prints the package version', () => {
+  const { version } = JSON.parse(
+    readFileSync(fileURLToPath(new URL('../../../package.json', import.meta.url)), 'utf8'),
+  );
+  const { status, stdout } = run(['--version']);
+  assert.is(status, 0);
+  assert.is(stdout.trim(), version);
+});
+
+test('an --out holding a folder where a result file goes is a one-line error naming it', () => {
+  const out = join(scratch, 'folder-in-the-way');
+  for (const name of ['sweep-p.csv', 'sweep-p.jsonl']) {
+    mkdirSync(join(out, name), { recursive: true });
+    const { status, stderr } = run(['sim', '--values', '1', '--trials', '100', '--out', out]);
+    assert.is(status, 2);
+    assert.is(stderr, `error: --out: ${join(out, name)} is a folder, not a file\n`);
+    assert.not.ok(existsSync(join(out, 'sweep-p.jsonl.partial')));
+    rmSync(join(out, name), { recursive: true });
   }
 });
 
 const badInputs: [string[], RegExp][] = [
-  [['--trials', '0'], /--trials.*'0'/],
+  [['--trials', '0'], /^error: --trials must be an integer in \[2, 1000000000000\], got '0'\n$/],
+  [['--trials', '1'], /--trials must be an integer in \[2, .*got '1'/],
   [['--trials', '1e3.5'], /--trials.*'1e3.5'/],
   [['--p', '2'], /--p must be in \[0, 1\], got 2/],
   [['--p', 'abc'], /--p must be a finite number, got 'abc'/],
   [['--sigma-a', '0'], /--sigma-a must be > 0, got 0/],
   [['--l', '10'], /--l must be < L \(= 10\), got 10/],
-  [['--n', '1'], /--n.*'1'/],
+  [['--n', '1'], /^error: --n must be an integer >= 2, got '1'\n$/],
   [['--vary', 'L'], /--vary.*'L'/],
   [['--values', '0.5,x'], /--values.*'0.5,x'/],
   [['--values', '0.5,1.5'], /--values: p must be in \[0, 1\], got 1.5/],
