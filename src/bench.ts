@@ -34,6 +34,8 @@ interface BenchFlags {
   trials: number;
   workers: number;
   peer: string;
+  /** Whether --peer was given on the command line (then a missing script is an error). */
+  peerNamed?: boolean;
   backend: BackendName;
   gpuModes?: GpuMode[];
   chunks?: number[];
@@ -93,8 +95,14 @@ function normalRates(count: number): { wasm: number; javascript: number; stdlib:
 async function bench(flags: BenchFlags): Promise<void> {
   const per100k = 100_000 / flags.trials;
   const log = (line: string) => process.stderr.write(`${line}\n`);
+  if (flags.peerNamed && !existsSync(flags.peer)) {
+    throw new PeerError(`--peer ${flags.peer}: no such file`);
+  }
   const withPeer = hasNumpy(flags.peer);
-  if (!withPeer) log(`note: python3 with NumPy or ${flags.peer} not found; no NumPy column`);
+  const noPeer = 'no NumPy';
+  if (!withPeer) {
+    log(`note: python3 with NumPy or ${flags.peer} not found; NumPy cells read '${noPeer}'`);
+  }
 
   const table = new Table({
     head: ['measure', 'this package', 'NumPy peer', 'speedup'],
@@ -108,8 +116,8 @@ async function bench(flags: BenchFlags): Promise<void> {
     table.push([
       `${kind}: s per 100K trials`,
       (ours * per100k).toFixed(2),
-      withPeer ? (peer * per100k).toFixed(2) : 'n/a',
-      withPeer ? `${(peer / ours).toFixed(1)}x` : 'n/a',
+      withPeer ? (peer * per100k).toFixed(2) : noPeer,
+      withPeer ? `${(peer / ours).toFixed(1)}x` : noPeer,
     ]);
   }
 
@@ -127,7 +135,7 @@ async function bench(flags: BenchFlags): Promise<void> {
   table.push([
     'residual l-sweep (10 values) / one point at l = 5',
     `${(sweepSeconds / onePoint).toFixed(2)}x`,
-    withPeer ? '10 runs' : 'n/a',
+    withPeer ? '10 runs' : noPeer,
     '',
   ]);
 
@@ -238,7 +246,8 @@ const program = new Command('bench')
       return Number.isInteger(value) && value >= 1 ? value : undefined;
     }),
   )
-  .action(async (flags: BenchFlags) => {
+  .action(async (flags: BenchFlags, command: Command) => {
+    flags.peerNamed = command.getOptionValueSource('peer') === 'cli';
     if (flags.backend === 'cpu') await bench(flags);
     else await benchGpu(flags);
   });
@@ -252,6 +261,7 @@ try {
     process.stderr.write(`error: ${error.message}\n`);
     process.exitCode = 2;
   } else {
-    throw error;
+    process.stderr.write(`error: ${(error as Error).message.split('\n')[0]}\n`);
+    process.exitCode = 1;
   }
 }
