@@ -3,7 +3,8 @@
  * one run, printed as ratios (never asserted in a test).
  *
  * - seconds per 100K trials at the paper's defaults, residual and plain, on the CPU workers;
- * - the cost of a full l-sweep (l = 0..L-1, one product chain) relative to one point;
+ * - the cost of a full l-sweep (l = 0..L-1, one product chain) relative to one point at the
+ *   default l = 5 and to its deepest point, l = 0, whose chain it shares;
  * - the NumPy reference simulation (../shared/peers/numpy_peer.py, or --peer PATH) on the same
  *   points, when python3 with NumPy is present, and the speedup over it;
  * - normal deviates per second: the engine's WebAssembly ziggurat and its JavaScript reference
@@ -132,9 +133,17 @@ async function bench(flags: BenchFlags): Promise<void> {
     { trials: flags.trials, workers: flags.workers, kinds: ['residual'] },
   );
   const sweepSeconds = (performance.now() - started) / 1000;
+  const deepestPoint = (await simulate({ l: 0 }, { trials: flags.trials, workers: flags.workers }))
+    .seconds;
   table.push([
     'residual l-sweep (10 values) / one point at l = 5',
     `${(sweepSeconds / onePoint).toFixed(2)}x`,
+    withPeer ? '10 runs' : noPeer,
+    '',
+  ]);
+  table.push([
+    'residual l-sweep (10 values) / its deepest point, l = 0',
+    `${(sweepSeconds / deepestPoint).toFixed(2)}x`,
     withPeer ? '10 runs' : noPeer,
     '',
   ]);

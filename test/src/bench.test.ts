@@ -20,6 +20,7 @@ test('the engine bench prints every row, with NumPy ratios or the note that they
     );
   }
   assert.match(stdout, /residual l-sweep \(10 values\) \/ one point at l = 5 +│ \d+\.\d\dx/);
+  assert.match(stdout, /l-sweep \(10 values\) \/ its deepest point, l = 0 +│ \d+\.\d\dx/);
   assert.match(stdout, /normals per second, one core, WebAssembly .* │ \d+ +│ @stdlib: \d+ +│/);
   const withPeer = /│ \d+\.\d\d +│ \d+\.\dx +│/.test(stdout);
   assert.is(/NumPy cells read 'no NumPy'/.test(stderr), !withPeer, stderr);
