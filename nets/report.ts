@@ -653,9 +653,9 @@ export function renderReport(results: ReproduceResults): string {
       `${c.sgd.weightDecay}, divided by 10 at 60% and 80% of the epochs), seed ${c.seed}. ` +
       `Backend: ${results.backend}.${
         c.quick
-          ? " Quick scale: far from the paper's 200 epochs " +
-            'on CIFAR-10, so the trained nets are near their initial state and the comparisons below ' +
-            'say how the claims look there, not what full training gives.'
+          ? " Quick scale: far from the paper's 200 epochs on CIFAR-10, so the trained " +
+            'nets are near their initial state and the comparisons below say how the claims ' +
+            'look there, not what full training gives.'
           : ''
       }`,
     '',

@@ -132,7 +132,7 @@ for (const candidate of candidates()) {
   });
 }
 
-test('cpu-workers: a block that throws rejects the run with its message; the pool lives on', async () => {
+test('cpu-workers: a throwing block rejects its run, naming why; the pool goes on', async () => {
   const pool = new CpuWorkerPool(2);
   const broken = { ...tasksOf('plain', 1, 5)[0], depth: -1 };
   try {

@@ -223,7 +223,7 @@ test('--resume refuses a log whose points are corrupt or repeated, naming the li
   );
 });
 
-test('an interrupt (SIGTERM or SIGINT) says how many points are kept and how to resume', async () => {
+test('SIGTERM or SIGINT says how many points are kept and how to resume', async () => {
   const out = join(scratch, 'interrupt');
   for (const [signal, status] of [
     ['SIGTERM', 143],
