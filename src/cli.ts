@@ -210,6 +210,7 @@ async function runSim(flags: SimFlags): Promise<void> {
       hideCursor: true,
     });
     let barStarted = false;
+    let plotFailure: string | undefined;
 
     await sweep(vary, values, params, {
       kinds,
@@ -230,14 +231,14 @@ async function runSim(flags: SimFlags): Promise<void> {
         await logPoint(files.log, point);
         finished++;
         points.sort((a, b) => values.indexOf(a.value) - values.indexOf(b.value));
-        await writeSummaries(flags.out, points, settings, curves);
+        plotFailure = await writeSummaries(flags.out, points, settings, curves);
       },
     });
     if (barStarted) bar.stop();
 
     // Each new point rewrote the summaries; a resumed run with nothing left to do writes them here.
     if (points.length > 0 && finished === earlier.length) {
-      await writeSummaries(flags.out, points, settings, curves);
+      plotFailure = await writeSummaries(flags.out, points, settings, curves);
     }
     if (flags.format === 'json') {
       process.stdout.write(`${JSON.stringify(points.map(pointRow), null, 2)}\n`);
@@ -246,10 +247,12 @@ async function runSim(flags: SimFlags): Promise<void> {
     } else {
       process.stdout.write(`${formatTable(points)}\n`);
     }
+    if (plotFailure !== undefined) {
+      process.stderr.write(`note: no plot: Vega could not draw these values (${plotFailure})\n`);
+    }
     if (!flags.quiet) {
-      process.stderr.write(
-        `ran on ${backend.name}; wrote ${files.log}, ${files.csv} and ${files.svg}\n`,
-      );
+      const written = plotFailure === undefined ? `${files.csv} and ${files.svg}` : files.csv;
+      process.stderr.write(`ran on ${backend.name}; wrote ${files.log}, ${written}\n`);
     }
   } finally {
     if (onInterrupt) {

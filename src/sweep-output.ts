@@ -282,9 +282,12 @@ const IS_INTEGER: Record<SweepParam, boolean> = {
   sigmaV: false,
 };
 
+/** The smallest normal double, 2^-1022: Vega's log scale fails on subnormal numbers. */
+const SMALLEST_NORMAL = 2 ** -1022;
+
 /** Whether the plot of a sweep over `vary` at these values has a log x axis. */
 function hasLogAxis(vary: SweepParam, values: readonly number[]): boolean {
-  return X_IS_LOG[vary] && Math.min(...values) > 0;
+  return X_IS_LOG[vary] && Math.min(...values) >= SMALLEST_NORMAL;
 }
 
 /**
@@ -407,18 +410,33 @@ export async function renderPlot(
       },
     ],
   };
-  const view = new vega.View(vega.parse(vegaLite.compile(spec).spec), { renderer: 'none' });
+  const view = new vega.View(vega.parse(vegaLite.compile(spec).spec), {
+    renderer: 'none',
+    logLevel: vega.None,
+  });
   return view.toSVG();
 }
 
-/** Rewrites the CSV and the plot from every point so far, over the sweep's `curves`. */
+/**
+ * Rewrites the CSV and the plot from every point so far, over the sweep's `curves`. Returns
+ * undefined, or why Vega could not draw the plot (values so close together that no axis fits
+ * them, such as subnormal numbers); then no SVG is left, and the CSV is written all the same.
+ */
 export async function writeSummaries(
   dir: string,
   points: readonly SweepPoint[],
   settings: SweepSettings,
   curves: readonly CurvePoint[],
-): Promise<void> {
+): Promise<string | undefined> {
   const files = sweepFiles(dir, settings.vary);
   await writeFile(files.csv, formatCsv(points));
-  await writeFile(files.svg, await renderPlot(points, settings, curves));
+  let svg: string;
+  try {
+    svg = await renderPlot(points, settings, curves);
+  } catch (error) {
+    await rm(files.svg, { force: true });
+    return (error as Error).message.split('\n')[0];
+  }
+  await writeFile(files.svg, svg);
+  return undefined;
 }

@@ -1,3 +1,7 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
@@ -6,7 +10,9 @@ import {
   type SweepSettings,
   curveAbscissae,
   renderPlot,
+  sweepFiles,
   theoryCurves,
+  writeSummaries,
 } from '../../src/sweep-output.js';
 import type { SweepPoint } from '../../sim/simulate.js';
 
@@ -100,6 +106,40 @@ test('the plot draws each simulated kind and each curve, without NaN', async () 
   for (const label of ['residual (sim)', 'plain (sim)', 'paper (theory)', 'plain (theory)']) {
     assert.ok(svg.includes(label), label);
   }
+});
+
+test('values no axis can hold (subnormal) give a reason and no plot; the CSV is written', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rns-plot-'));
+  const settings: SweepSettings = {
+    vary: 'sigmaV',
+    params: DEFAULT_PARAMS,
+    trials: 1000,
+    seed: 0,
+    kinds: ['residual'],
+  };
+  const values = [1e-320, 1e-319];
+  const points = values.map(
+    (value) =>
+      ({
+        param: 'sigmaV',
+        value,
+        params: { ...DEFAULT_PARAMS, sigmaV: value },
+        residual: { mean: 0.5, stdError: 0.01, trials: 1000 },
+        theory: {},
+      }) as unknown as SweepPoint,
+  );
+  const files = sweepFiles(dir, 'sigmaV');
+  const curves = theoryCurves('sigmaV', values, DEFAULT_PARAMS);
+  const failure = await writeSummaries(dir, points, settings, curves);
+  assert.type(failure, 'string');
+  assert.not.ok(existsSync(files.svg));
+  assert.is(readFileSync(files.csv, 'utf8').trim().split('\n').length, 3);
+
+  const ordinary = points.map((point, i) => ({ ...point, value: [0.1, 1][i] }));
+  const ordinaryCurves = theoryCurves('sigmaV', [0.1, 1], DEFAULT_PARAMS);
+  assert.is(await writeSummaries(dir, ordinary, settings, ordinaryCurves), undefined);
+  assert.match(readFileSync(files.svg, 'utf8'), /^<svg/);
+  rmSync(dir, { recursive: true });
 });
 
 test.run();
