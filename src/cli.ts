@@ -63,14 +63,24 @@ export function defaultGrid(vary: SweepParam, params: ModelParams): number[] {
 /** A plain decimal number such as 20, -0.5, 1e-3 or .5; not hexadecimal, Infinity or ''. */
 const DECIMAL = /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/;
 
-/** The number that `text` writes in decimal, or NaN. */
-function decimal(text: string): number {
-  return DECIMAL.test(text) ? Number(text) : NaN;
+/**
+ * The number that `text` writes in decimal, or NaN; the `flag` names it in the error thrown
+ * where a non-zero number underflows to 0 (1e-400 would otherwise run as 0).
+ */
+function decimal(text: string, flag: string): number {
+  if (!DECIMAL.test(text)) return NaN;
+  const value = Number(text);
+  if (value === 0 && /[1-9]/.test(text.trim().split(/[eE]/)[0])) {
+    throw new InvalidArgumentError(
+      `--${flag}: '${text.trim()}' is below the smallest double and would run as 0`,
+    );
+  }
+  return value;
 }
 
 function numberParser(flag: string) {
   return (text: string): number => {
-    const value = decimal(text);
+    const value = decimal(text, flag);
     if (!Number.isFinite(value)) {
       throw new InvalidArgumentError(`--${flag} must be a finite number, got '${text}'`);
     }
@@ -82,7 +92,7 @@ function numberParser(flag: string) {
 function integerParser(flag: string, min: number, max = Number.MAX_SAFE_INTEGER) {
   const domain = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `in [${min}, ${max}]`;
   return (text: string): number => {
-    const value = decimal(text);
+    const value = decimal(text, flag);
     if (!Number.isInteger(value) || value < min || value > max) {
       throw new InvalidArgumentError(`--${flag} must be an integer ${domain}, got '${text}'`);
     }
@@ -97,7 +107,7 @@ function countOf(count: number, noun: string): string {
 
 function valuesParser(text: string): number[] {
   const values = text.split(',').map((part) => {
-    const value = decimal(part);
+    const value = decimal(part, 'values');
     if (!Number.isFinite(value)) {
       throw new InvalidArgumentError(`--values must be numbers separated by commas, got '${text}'`);
     }
@@ -135,12 +145,12 @@ interface SimFlags {
   quiet?: boolean;
 }
 
-/** Rewrites a validation message "sigmaA must be ..." as "--sigma-a must be ...". */
-function withFlagName(message: string): string {
+/** Rewrites "sigmaA must be ..." as "--sigma-a must be ..." (or with other dashes, or none). */
+function withFlagName(message: string, dashes = '--'): string {
   for (const [param, flag] of Object.entries(FLAG_OF)) {
-    if (message.startsWith(`${param} `)) return `--${flag}${message.slice(param.length)}`;
+    if (message.startsWith(`${param} `)) return `${dashes}${flag}${message.slice(param.length)}`;
   }
-  return message.startsWith('L ') ? `--L${message.slice(1)}` : message;
+  return message.startsWith('L ') ? `${dashes}L${message.slice(1)}` : message;
 }
 
 async function runSim(flags: SimFlags): Promise<void> {
@@ -165,7 +175,7 @@ async function runSim(flags: SimFlags): Promise<void> {
     try {
       checkSimulatable(resolveParams({ ...params, [vary]: value }));
     } catch (error) {
-      throw new UsageError(`--values: ${(error as Error).message}`);
+      throw new UsageError(`--values: ${withFlagName((error as Error).message, '')}`);
     }
   }
 
@@ -187,8 +197,10 @@ async function runSim(flags: SimFlags): Promise<void> {
     // Set before the log is rewritten, which keeps the earlier points through an interrupt.
     finished = earlier.length;
     onInterrupt = (signal?: NodeJS.Signals): void => {
+      // On a terminal the line starts below the progress bar.
       process.stderr.write(
-        `\ninterrupted: ${countOf(finished, 'finished point')} in ${files.log}; ` +
+        `${process.stderr.isTTY ? '\n' : ''}interrupted: ` +
+          `${countOf(finished, 'finished point')} in ${files.log}; ` +
           'run the same command with --resume to compute the rest\n',
       );
       process.exit(signal === 'SIGTERM' ? 143 : 130);

@@ -253,7 +253,7 @@ test('SIGTERM or SIGINT says how many points are kept and how to resume', async 
     assert.is(code, status, signal);
     assert.match(
       stderr,
-      /\ninterrupted: 0 finished points in .*sweep-p.jsonl; run the same command with --resume/,
+      /^interrupted: 0 finished points in .*sweep-p.jsonl; run the same command with --resume/m,
     );
     rmSync(logPath);
   }
@@ -289,6 +289,10 @@ const badInputs: [string[], RegExp][] = [
   [['--sigma-a', '0'], /--sigma-a must be > 0, got 0/],
   [['--l', '10'], /--l must be < L \(= 10\), got 10/],
   [['--n', '1'], /^error: --n must be an integer >= 2, got '1'\n$/],
+  [['--sigma-a', '1e-400'], /^error: --sigma-a: '1e-400' is below the smallest double and/],
+  [['--values', '0.5,1e-400'], /^error: --values: '1e-400' is below the smallest double and/],
+  [['--trials', '1e400'], /^error: --trials must be an integer in .*got '1e400'\n$/],
+  [['--vary', 'sigma-v', '--values', '0,1'], /^error: --values: sigma-v must be > 0, got 0\n$/],
   [['--vary', 'L'], /--vary.*'L'/],
   [['--values', '0.5,x'], /--values.*'0.5,x'/],
   [['--values', '0.5,1.5'], /--values: p must be in \[0, 1\], got 1.5/],
