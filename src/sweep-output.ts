@@ -142,7 +142,8 @@ export async function readLoggedPoints(
       throw new UsageError(`${where} repeats the point ${FLAG_OF[settings.vary]} = ${point.value}`);
     }
     seen.add(point.value);
-    return point;
+    // The closed forms are recomputed rather than trusted: they depend on the parameters only.
+    return { ...point, theory: closedForms(point.params) };
   });
 }
 
@@ -169,6 +170,7 @@ function isValidPoint(point: SweepPoint, settings: SweepSettings): boolean {
       typeof result.mean === 'number' &&
       result.mean >= 0 &&
       result.mean <= 1 &&
+      isCountMean(result.mean, settings.trials * expected.n) &&
       typeof result.stdError === 'number' &&
       result.stdError >= 0 &&
       result.trials === settings.trials &&
@@ -176,6 +178,15 @@ function isValidPoint(point: SweepPoint, settings: SweepSettings): boolean {
       sameParams(result.params)
     );
   });
+}
+
+/**
+ * Whether `mean` is a whole number of dominant rows divided by `rows` (trials times n), as every
+ * simulated mean is, to within the rounding of that division.
+ */
+function isCountMean(mean: number, rows: number): boolean {
+  const count = mean * rows;
+  return Math.abs(count - Math.round(count)) <= 1e-9 * Math.max(1, count);
 }
 
 function describeMismatch(logged: SweepSettings, wanted: SweepSettings): string | undefined {

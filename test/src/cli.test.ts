@@ -201,10 +201,13 @@ test('--resume refuses a log whose points are corrupt or repeated, naming the li
   moved.point.value = 0.7; // the value no longer matches the parameters it was simulated at
   const otherSeed = JSON.parse(lines[1]);
   otherSeed.point.plain.seed = 5;
+  const noCount = JSON.parse(lines[1]);
+  noCount.point.residual.mean = 0.0123457; // not a whole count over 200 trials of 4 rows
   for (const log of [
     [lines[0], JSON.stringify(broken)],
     [lines[0], lines[1], JSON.stringify(moved)],
     [lines[0], JSON.stringify(otherSeed)],
+    [lines[0], JSON.stringify(noCount)],
   ]) {
     writeFileSync(logPath, `${log.join('\n')}\n`);
     const resumed = run([...args, '--resume']);
@@ -214,6 +217,14 @@ test('--resume refuses a log whose points are corrupt or repeated, naming the li
       /^error: --resume: .*sweep-p.jsonl line (2|3) is not a valid point record of this sweep\n$/,
     );
   }
+  const wrongTheory = JSON.parse(lines[1]);
+  const trueTheory = wrongTheory.point.theory;
+  wrongTheory.point.theory = { ...trueTheory, corrected: 0.5 };
+  writeFileSync(logPath, `${[lines[0], JSON.stringify(wrongTheory)].join('\n')}\n`);
+  const recomputed = run([...args, '--resume', '--format', 'json']);
+  assert.is(recomputed.status, 0, recomputed.stderr);
+  assert.is(JSON.parse(recomputed.stdout)[0].theory_corrected, trueTheory.corrected);
+
   writeFileSync(logPath, `${[lines[0], lines[1], lines[1]].join('\n')}\n`);
   const repeated = run([...args, '--resume']);
   assert.is(repeated.status, 2);
