@@ -74,10 +74,38 @@ interface RunSettings {
 }
 
 function checkInteger(name: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+  if (typeof value !== 'number') {
+    throw new TypeError(`${name} must be a number, got ${typeof value} ${JSON.stringify(value)}`);
+  }
+  if (!Number.isInteger(value) || value < min || value > max) {
     throw new RangeError(`${name} must be an integer in [${min}, ${max}], got ${String(value)}`);
   }
   return value;
+}
+
+/** Option names of {@link simulate} and of {@link sweep}. */
+const SIMULATE_OPTIONS = ['kind', 'trials', 'seed', 'workers', 'backend', 'onProgress'];
+const SWEEP_OPTIONS = [
+  'kinds',
+  'trials',
+  'seed',
+  'workers',
+  'backend',
+  'skip',
+  'onPoint',
+  'onProgress',
+];
+
+/** A misspelt option would otherwise be ignored silently: it is a TypeError naming it. */
+function checkOptionNames(options: object, known: readonly string[]): void {
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError(`options must be an object, got ${JSON.stringify(options)}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) {
+      throw new TypeError(`unknown option ${key}; known: ${known.join(', ')}`);
+    }
+  }
 }
 
 /** Validates the run options shared by simulate and sweep; messages name the option. */
@@ -236,6 +264,7 @@ export async function simulate(
   params: Partial<ModelParams> = {},
   options: SimulateOptions = {},
 ): Promise<SimulationResult> {
+  checkOptionNames(options, SIMULATE_OPTIONS);
   const resolved = resolveParams(params);
   const settings = resolveRunSettings(options);
   let done = 0;
@@ -299,8 +328,11 @@ export async function sweep(
   if (!SWEEP_PARAMS.includes(vary)) {
     throw new RangeError(`vary must be one of ${SWEEP_PARAMS.join(', ')}, got ${String(vary)}`);
   }
+  checkOptionNames(options, SWEEP_OPTIONS);
   if (!Array.isArray(values) || values.length === 0) {
-    throw new RangeError(`values must be a non-empty array of numbers, got ${String(values)}`);
+    throw new RangeError(
+      `values must be a non-empty array of numbers, got ${JSON.stringify(values) ?? 'undefined'}`,
+    );
   }
   const seen = new Set<number>();
   for (const value of values) {

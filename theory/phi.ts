@@ -20,7 +20,8 @@ const GAUSSIAN_PANELS = [0, 1, 2, 3, 4, 6, 9, 14, 20, GAUSSIAN_TAIL_END];
 
 function checkRatio(r: number, name = 'r'): void {
   if (typeof r !== 'number') {
-    throw new TypeError(`${name} must be a number, got ${typeof r} ${JSON.stringify(r)}`);
+    const shown = r === undefined ? 'undefined' : `${typeof r} ${JSON.stringify(r)}`;
+    throw new TypeError(`${name} must be a number, got ${shown}`);
   }
   if (Number.isNaN(r) || r < 0) {
     throw new RangeError(`${name} must be a number >= 0, got ${r}`);
@@ -138,6 +139,9 @@ export function logisticFitError(
  * max residual 0.0081.
  */
 export function fitLogisticExponent(options: FitOptions = {}): FitResult {
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError(`options must be an object, got ${JSON.stringify(options)}`);
+  }
   const rMin = options.rMin ?? 1e-3;
   const rMax = options.rMax ?? 1e3;
   const points = options.points ?? 241;

@@ -171,6 +171,22 @@ test('progress reaches the total trials', async () => {
   assert.is(seen.length, 3);
 });
 
+test('misspelt options and non-number counts are TypeErrors naming them', async () => {
+  const typeError = async (promise: Promise<unknown>, pattern: RegExp) => {
+    try {
+      await promise;
+      assert.unreachable('should have thrown');
+    } catch (error) {
+      assert.instance(error, TypeError);
+      assert.match((error as Error).message, pattern);
+    }
+  };
+  await typeError(simulate({}, { trails: 100 } as never), /unknown option trails; known: kind/);
+  await typeError(sweep('p', [0.5], {}, { kind: 'plain' } as never), /unknown option kind;/);
+  await typeError(simulate({}, { trials: '100' } as never), /trials must be a number, got string/);
+  await typeError(simulate({}, null as never), /options must be an object, got null/);
+});
+
 test('bad options are RangeErrors naming the option and the value', async () => {
   const rejects = async (promise: Promise<unknown>, pattern: RegExp) => {
     try {
@@ -190,6 +206,7 @@ test('bad options are RangeErrors naming the option and the value', async () => 
   await rejects(simulate({}, { trials: 1 }), /trials must be an integer in \[2, .* got 1/);
   await rejects(sweep('p', []), /values must be a non-empty array of numbers/);
   await rejects(sweep('p', undefined as never), /values must be a non-empty array .* undefined/);
+  await rejects(sweep('p', []), /values must be a non-empty array of numbers, got \[\]/);
   await rejects(sweep('p', [0.5, 0.7, 0.5]), /values must not repeat a value, got 0.5 twice/);
   await rejects(sweep('p', [0.5], {}, { kinds: [] }), /kinds must not be empty/);
   await rejects(sweep('l', [3, 10]), /l must be < L \(= 10\), got 10/);

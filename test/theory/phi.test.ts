@@ -75,7 +75,12 @@ test('a non-number r is a TypeError naming r and its type', () => {
       () => f('2' as never),
       (e: Error) => e instanceof TypeError && /r must be a number, got string "2"/.test(e.message),
     );
+    assert.throws(() => (f as () => number)(), /^r must be a number, got undefined$/);
   }
+  assert.throws(
+    () => fitLogisticExponent(null as never),
+    (e: Error) => e instanceof TypeError && /options must be an object, got null/.test(e.message),
+  );
 });
 
 test('phiLogistic is 1/2 at r = 1, symmetric under r -> 1/r and bad c is rejected', () => {
