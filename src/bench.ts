@@ -5,8 +5,9 @@
  * - seconds per 100K trials at the paper's defaults, residual and plain, on the CPU workers;
  * - the cost of a full l-sweep (l = 0..L-1, one product chain) relative to one point at the
  *   default l = 5 and to its deepest point, l = 0, whose chain it shares;
- * - the NumPy reference simulation (../shared/peers/numpy_peer.py, or --peer PATH) on the same
- *   points, when python3 with NumPy is present, and the speedup over it;
+ * - the NumPy reference simulation (--peer PATH, else $NUMPY_PEER, else
+ *   ../shared/peers/numpy_peer.py beside the checkout) on the same points, when python3 with
+ *   NumPy is present, and the speedup over it;
  * - normal deviates per second: the engine's WebAssembly ziggurat and its JavaScript reference
  *   (the same numbers), against @stdlib/random-base-normal.
  *
@@ -24,6 +25,7 @@ import normal from '@stdlib/random-base-normal';
 import Table from 'cli-table3';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 
+import { ownMessage } from './cli.js';
 import { benchBackends } from '../sim/bench-backends.js';
 import { BACKEND_NAMES, type BackendName, gpuStatus } from '../sim/create-backend.js';
 import { GPU_MODES, type GpuMode } from '../sim/gpu-backend.js';
@@ -42,7 +44,10 @@ interface BenchFlags {
   chunks?: number[];
 }
 
-const defaultPeer = fileURLToPath(new URL('../../../shared/peers/numpy_peer.py', import.meta.url));
+/** The peer script: $NUMPY_PEER, else ../shared/peers/numpy_peer.py beside the checkout. */
+const defaultPeer =
+  process.env.NUMPY_PEER ??
+  fileURLToPath(new URL('../../../shared/peers/numpy_peer.py', import.meta.url));
 
 function hasNumpy(peer: string): boolean {
   if (!existsSync(peer)) return false;
@@ -229,6 +234,7 @@ function integerIn(flag: string, min: number, max: number) {
 const program = new Command('bench')
   .description('time the Monte-Carlo engine against the NumPy reference, side by side')
   .exitOverride()
+  .configureOutput({ outputError: (text, write) => write(`${ownMessage(text.trimEnd())}\n`) })
   .option(
     '--trials <int>',
     'trials per timed point (at least one block of 1000, so that the timings mean something)',

@@ -365,7 +365,7 @@ export function buildProgram(): Command {
  * Commander's "error: option '--n <int>' argument '1' is invalid. --n must be ..." shortened to
  * "error: --n must be ...", where the parser's own message names the flag already.
  */
-function ownMessage(message: string): string {
+export function ownMessage(message: string): string {
   const own = /^error: option '[^']*' argument '.*' is invalid\. (--\S+ .*)$/s.exec(message);
   return own ? `error: ${own[1]}` : message;
 }

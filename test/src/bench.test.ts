@@ -30,7 +30,7 @@ test('the engine bench prints every row, with NumPy ratios or a note saying why 
 test('the engine bench refuses a named peer that is missing, and bad flags, in one line', () => {
   for (const [args, pattern] of [
     [['--peer', '/no/such/peer.py'], /^error: --peer \/no\/such\/peer.py: no such file\n$/],
-    [['--trials', '10'], /^error: .*--trials must be an integer in \[1000, .*got '10'\n$/],
+    [['--trials', '10'], /^error: --trials must be an integer in \[1000, .*got '10'\n$/],
     [['--workers', 'x'], /--workers must be an integer in \[1, 256\], got 'x'\n$/],
   ] as const) {
     const { status, stdout, stderr } = runBench([...args]);
