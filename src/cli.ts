@@ -357,7 +357,16 @@ export function buildProgram(): Command {
         ' sigma-v 0.001..10.' +
         '\nFiles: <out>/sweep-<param>.jsonl (appended per point), .csv and .svg.',
     )
-    .action(async (flags: SimFlags) => runSim(flags));
+    .action(async (flags: SimFlags, command: Command) => {
+      const vary = PARAM_OF_FLAG[flags.vary];
+      if (command.getOptionValueSource(vary) === 'cli' && !flags.quiet) {
+        process.stderr.write(
+          `note: --${flags.vary} ${flags[vary]} is not used: --vary ${flags.vary} takes its ` +
+            'values from --values or its default grid\n',
+        );
+      }
+      await runSim(flags);
+    });
   return program;
 }
 

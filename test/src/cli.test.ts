@@ -270,6 +270,18 @@ test('SIGTERM or SIGINT says how many points are kept and how to resume', async 
   }
 });
 
+test('a fixed value of the swept parameter is noted as unused', () => {
+  const out = join(scratch, 'unused');
+  const args = ['sim', '--vary', 'sigma-a', '--values', '0.01', '--trials', '100', '--out', out];
+  const noted = run([...args, '--sigma-a', '0.5']);
+  assert.is(noted.status, 0, noted.stderr);
+  assert.match(
+    noted.stderr,
+    /^note: --sigma-a 0.5 is not used: --vary sigma-a takes its values from --values or its/,
+  );
+  assert.not.match(run(args).stderr, /note:/);
+});
+
 test('--version prints the package version', () => {
   const { version } = JSON.parse(
     readFileSync(fileURLToPath(new URL('../../../package.json', import.meta.url)), 'utf8'),
