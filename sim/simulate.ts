@@ -8,6 +8,7 @@
  * order of completion and any backend that implements the kernel exactly.
  */
 import { type ModelParams, resolveParams } from '../src/params.js';
+import { checkCallback, checkNumberType, checkOptions, describeValue } from '../src/validate.js';
 import { SIGMA_FORMS, expectedSigma } from '../theory/expected-sigma.js';
 import { expectedSigmaPlain } from '../theory/plain-sigma.js';
 import type { SimulationBackend } from './backend.js';
@@ -74,9 +75,7 @@ interface RunSettings {
 }
 
 function checkInteger(name: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== 'number') {
-    throw new TypeError(`${name} must be a number, got ${typeof value} ${JSON.stringify(value)}`);
-  }
+  checkNumberType(name, value);
   if (!Number.isInteger(value) || value < min || value > max) {
     throw new RangeError(`${name} must be an integer in [${min}, ${max}], got ${String(value)}`);
   }
@@ -96,23 +95,11 @@ const SWEEP_OPTIONS = [
   'onProgress',
 ];
 
-/** A misspelt option would otherwise be ignored silently: it is a TypeError naming it. */
-function checkOptionNames(options: object, known: readonly string[]): void {
-  if (options === null || typeof options !== 'object') {
-    throw new TypeError(`options must be an object, got ${JSON.stringify(options)}`);
-  }
-  for (const key of Object.keys(options)) {
-    if (!known.includes(key)) {
-      throw new TypeError(`unknown option ${key}; known: ${known.join(', ')}`);
-    }
-  }
-}
-
 /** Validates the run options shared by simulate and sweep; messages name the option. */
 function resolveRunSettings(options: SimulateOptions): RunSettings {
   const kind = options.kind ?? 'residual';
   if (!NET_KINDS.includes(kind)) {
-    throw new RangeError(`kind must be 'residual' or 'plain', got ${JSON.stringify(kind)}`);
+    throw new RangeError(`kind must be 'residual' or 'plain', got ${describeValue(kind)}`);
   }
   const trials = checkInteger('trials', options.trials ?? DEFAULT_TRIALS, MIN_TRIALS, 1e12);
   const seed = checkInteger('seed', options.seed ?? 0, 0, Number.MAX_SAFE_INTEGER);
@@ -127,7 +114,7 @@ function checkBackend(backend: unknown): SimulationBackend | BackendName {
   if (typeof object?.run === 'function' && typeof object.close === 'function') return object;
   throw new RangeError(
     `backend must be one of ${BACKEND_NAMES.join(', ')} or a SimulationBackend, ` +
-      `got ${typeof backend === 'string' ? JSON.stringify(backend) : String(backend)}`,
+      `got ${describeValue(backend)}`,
   );
 }
 
@@ -264,7 +251,8 @@ export async function simulate(
   params: Partial<ModelParams> = {},
   options: SimulateOptions = {},
 ): Promise<SimulationResult> {
-  checkOptionNames(options, SIMULATE_OPTIONS);
+  checkOptions(options, SIMULATE_OPTIONS);
+  checkCallback('onProgress', options.onProgress);
   const resolved = resolveParams(params);
   const settings = resolveRunSettings(options);
   let done = 0;
@@ -326,12 +314,15 @@ export async function sweep(
   options: SweepOptions = {},
 ): Promise<SweepPoint[]> {
   if (!SWEEP_PARAMS.includes(vary)) {
-    throw new RangeError(`vary must be one of ${SWEEP_PARAMS.join(', ')}, got ${String(vary)}`);
+    throw new RangeError(
+      `vary must be one of ${SWEEP_PARAMS.join(', ')}, got ${describeValue(vary)}`,
+    );
   }
-  checkOptionNames(options, SWEEP_OPTIONS);
+  checkOptions(options, SWEEP_OPTIONS);
+  for (const name of ['skip', 'onPoint', 'onProgress'] as const) checkCallback(name, options[name]);
   if (!Array.isArray(values) || values.length === 0) {
     throw new RangeError(
-      `values must be a non-empty array of numbers, got ${JSON.stringify(values) ?? 'undefined'}`,
+      `values must be a non-empty array of numbers, got ${describeValue(values)}`,
     );
   }
   const seen = new Set<number>();

@@ -8,6 +8,8 @@
  * diagonal with i.i.d. N(0, sigmaV^2) entries.
  */
 
+import { checkFinite, describeValue } from './validate.js';
+
 /** Parameters of the random-matrix model. */
 export interface ModelParams {
   /** Width of every layer (matrices are n x n); an integer >= 2. */
@@ -42,18 +44,8 @@ export const PARAM_NAMES = ['n', 'L', 'l', 'p', 'eps', 'sigmaA', 'sigmaV'] as co
 
 export type ParamName = (typeof PARAM_NAMES)[number];
 
-function checkNumber(name: string, value: unknown): number {
-  if (typeof value !== 'number') {
-    throw new TypeError(`${name} must be a number, got ${JSON.stringify(value)}`);
-  }
-  if (!Number.isFinite(value)) {
-    throw new RangeError(`${name} must be finite, got ${value}`);
-  }
-  return value;
-}
-
 function checkInteger(name: string, value: unknown, min: number): number {
-  const x = checkNumber(name, value);
+  const x = checkFinite(name, value);
   if (!Number.isInteger(x) || x < min) {
     throw new RangeError(`${name} must be an integer >= ${min}, got ${x}`);
   }
@@ -67,8 +59,8 @@ function checkInteger(name: string, value: unknown, min: number): number {
  * @throws RangeError when a value is outside its domain; the message names the parameter
  */
 export function resolveParams(partial: Partial<ModelParams> = {}): ModelParams {
-  if (partial === null || typeof partial !== 'object') {
-    throw new TypeError(`params must be an object, got ${JSON.stringify(partial)}`);
+  if (partial === null || typeof partial !== 'object' || Array.isArray(partial)) {
+    throw new TypeError(`params must be an object, got ${describeValue(partial)}`);
   }
   for (const key of Object.keys(partial)) {
     if (!(PARAM_NAMES as readonly string[]).includes(key)) {
@@ -83,19 +75,19 @@ export function resolveParams(partial: Partial<ModelParams> = {}): ModelParams {
   if (l >= L) {
     throw new RangeError(`l must be < L (= ${L}), got ${l}`);
   }
-  const p = checkNumber('p', merged.p);
+  const p = checkFinite('p', merged.p);
   if (p < 0 || p > 1) {
     throw new RangeError(`p must be in [0, 1], got ${p}`);
   }
-  const eps = checkNumber('eps', merged.eps);
+  const eps = checkFinite('eps', merged.eps);
   if (eps < 0) {
     throw new RangeError(`eps must be >= 0, got ${eps}`);
   }
-  const sigmaA = checkNumber('sigmaA', merged.sigmaA);
+  const sigmaA = checkFinite('sigmaA', merged.sigmaA);
   if (sigmaA <= 0) {
     throw new RangeError(`sigmaA must be > 0, got ${sigmaA}`);
   }
-  const sigmaV = checkNumber('sigmaV', merged.sigmaV);
+  const sigmaV = checkFinite('sigmaV', merged.sigmaV);
   if (sigmaV <= 0) {
     throw new RangeError(`sigmaV must be > 0, got ${sigmaV}`);
   }

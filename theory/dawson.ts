@@ -4,6 +4,7 @@
  */
 import erf from '@stdlib/math-base-special-erf';
 
+import { checkNumberType } from '../src/validate.js';
 import { integrate } from './quadrature.js';
 
 /** Past this x the five-term asymptotic series is accurate to double precision. */
@@ -20,9 +21,11 @@ const ASYMPTOTIC_FROM = 50;
  *
  * Accuracy: within 1e-14 relative of tabulated values (x = 0.5, 1, 2, 5, 10; see the tests).
  *
- * @returns F(x); NaN for NaN
+ * @returns F(x); NaN for NaN, as Math's functions do
+ * @throws TypeError when x is not a number
  */
 export function dawson(x: number): number {
+  checkNumberType('x', x);
   if (x < 0) return -dawson(-x);
   if (x === 0 || Number.isNaN(x)) return x;
   if (x > ASYMPTOTIC_FROM) {
@@ -50,6 +53,7 @@ export function dawson(x: number): number {
  * Near 0 it is b sqrt(2/pi); for large b it grows like ln(b) / b.
  */
 export function halfNormalDawsonMean(b: number): number {
+  checkNumberType('b', b);
   const twoB2 = 2 * b * b;
   const y = Math.sqrt(twoB2 / (1 + twoB2));
   const atanhY = Math.log1p(y) + 0.5 * Math.log1p(twoB2);
@@ -70,6 +74,8 @@ export function halfNormalDawsonMean(b: number): number {
  * Accuracy: equals halfNormalDawsonMean(s) at m = 0 and dawson(m) as s -> 0, within 1e-11.
  */
 export function gaussianDawsonMean(m: number, s: number): number {
+  checkNumberType('m', m);
+  checkNumberType('s', s);
   const integrand = (u: number): number => {
     const beta = 1 - u * u;
     const c = 1 + 2 * beta * s * s;

@@ -4,6 +4,7 @@
  * and the corrected form of theory/corrected-sigma.ts. Plain nets: theory/plain-sigma.ts.
  */
 import { type ModelParams, resolveParams } from '../src/params.js';
+import { checkFinite, checkOptions, describeValue } from '../src/validate.js';
 import { correctedSigmaTerms } from './corrected-sigma.js';
 
 /**
@@ -33,6 +34,10 @@ export interface ExpectedSigmaOptions {
  * p = 1 (where it equals k) needs no limit.
  */
 export function effectivePathCount(p: number, k: number): number {
+  if (checkFinite('p', p) < 0 || p > 1) throw new RangeError(`p must be in [0, 1], got ${p}`);
+  if (!Number.isInteger(checkFinite('k', k)) || k < 1) {
+    throw new RangeError(`k must be an integer >= 1, got ${k}`);
+  }
   let sum = 0;
   let power = 1;
   for (let j = 0; j < k; j++) {
@@ -51,8 +56,11 @@ export function effectivePathCount(p: number, k: number): number {
  * Both are Infinity when eps = 0 (no noise: the identity path always dominates) and agree at
  * p = 1, where p' = k.
  */
-export function dominanceRatio(params: ModelParams, form: RatioForm): number {
-  const { n, L, l, p, eps, sigmaA: sA } = params;
+export function dominanceRatio(params: Partial<ModelParams>, form: RatioForm): number {
+  if (form !== 'paper' && form !== 'general-p') {
+    throw new RangeError(`form must be 'paper' or 'general-p', got ${describeValue(form)}`);
+  }
+  const { n, L, l, p, eps, sigmaA: sA } = resolveParams(params);
   const k = L - l;
   if (eps === 0) return Infinity;
   // delta = eps sA first, and r in forms that neither overflow nor underflow for huge or tiny
@@ -84,14 +92,14 @@ export function expectedSigma(
   options: ExpectedSigmaOptions = {},
 ): number {
   const resolved = resolveParams(params);
+  checkOptions(options, ['form', 'c']);
   const form = options.form ?? 'paper';
   const c = options.c ?? 1.2;
   if (!SIGMA_FORMS.includes(form)) {
-    throw new RangeError(`form must be one of ${SIGMA_FORMS.join(', ')}, got ${String(form)}`);
+    const got = describeValue(form);
+    throw new RangeError(`form must be one of ${SIGMA_FORMS.join(', ')}, got ${got}`);
   }
-  if (typeof c !== 'number' || !Number.isFinite(c) || c <= 0) {
-    throw new RangeError(`c must be a finite number > 0, got ${c}`);
-  }
+  if (checkFinite('c', c) <= 0) throw new RangeError(`c must be a finite number > 0, got ${c}`);
 
   if (form === 'corrected') return correctedSigmaTerms(resolved).total;
 

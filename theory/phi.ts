@@ -4,6 +4,7 @@
  */
 import erf from '@stdlib/math-base-special-erf';
 
+import { checkFinite, checkNumberType, checkOptions } from '../src/validate.js';
 import { integrate } from './quadrature.js';
 
 /** 1 / sqrt(2 pi): the peak of the standard normal density. */
@@ -19,10 +20,7 @@ const GAUSSIAN_TAIL_END = 37.5;
 const GAUSSIAN_PANELS = [0, 1, 2, 3, 4, 6, 9, 14, 20, GAUSSIAN_TAIL_END];
 
 function checkRatio(r: number, name = 'r'): void {
-  if (typeof r !== 'number') {
-    const shown = r === undefined ? 'undefined' : `${typeof r} ${JSON.stringify(r)}`;
-    throw new TypeError(`${name} must be a number, got ${shown}`);
-  }
+  checkNumberType(name, r);
   if (Number.isNaN(r) || r < 0) {
     throw new RangeError(`${name} must be a number >= 0, got ${r}`);
   }
@@ -80,9 +78,7 @@ export function phiExact(r: number): number {
  */
 export function phiLogistic(r: number, c = 1.2): number {
   checkRatio(r);
-  if (typeof c !== 'number' || !Number.isFinite(c) || c <= 0) {
-    throw new RangeError(`c must be a finite number > 0, got ${c}`);
-  }
+  if (checkFinite('c', c) <= 0) throw new RangeError(`c must be a finite number > 0, got ${c}`);
   if (r === 0) return 0;
   return 1 / (1 + Math.pow(r, -c));
 }
@@ -139,9 +135,7 @@ export function logisticFitError(
  * max residual 0.0081.
  */
 export function fitLogisticExponent(options: FitOptions = {}): FitResult {
-  if (options === null || typeof options !== 'object') {
-    throw new TypeError(`options must be an object, got ${JSON.stringify(options)}`);
-  }
+  checkOptions(options, ['rMin', 'rMax', 'points', 'measure']);
   const rMin = options.rMin ?? 1e-3;
   const rMax = options.rMax ?? 1e3;
   const points = options.points ?? 241;

@@ -8,6 +8,7 @@
  * precision. Measured on the package's tests: integrals of polynomials, exp and the Gaussian
  * density come out within 2e-16 relative.
  */
+import { checkFinite, checkOptions, describeValue } from '../src/validate.js';
 
 /** Abscissae of the 15-point Kronrod rule on [-1, 1], non-negative half, outermost first. */
 const KRONROD_NODES = [
@@ -79,13 +80,26 @@ function kronrodPanel(f: (x: number) => number, a: number, b: number): Panel {
  * initial panel edges (put them where f has a kink, a spike or a step).
  *
  * @param f - the integrand, finite on the closed interval
- * @param points - increasing panel edges, at least two, all finite
+ * @param points - non-decreasing panel edges (a repeated edge adds an empty panel), at least
+ *   two, all finite
  */
 export function integrate(
   f: (x: number) => number,
   points: readonly number[],
   options: QuadratureOptions = {},
 ): QuadratureResult {
+  if (typeof f !== 'function') throw new TypeError(`f must be a function, got ${describeValue(f)}`);
+  if (!Array.isArray(points) || points.length < 2) {
+    throw new TypeError(
+      `points must be an array of at least two numbers, got ${describeValue(points)}`,
+    );
+  }
+  points.forEach((x, i) => {
+    if (checkFinite(`points[${i}]`, x) < (i > 0 ? points[i - 1] : -Infinity)) {
+      throw new RangeError(`points must not decrease, got ${describeValue(points)}`);
+    }
+  });
+  checkOptions(options, ['absTol', 'relTol', 'maxPanels']);
   const absTol = options.absTol ?? 1e-15;
   const relTol = options.relTol ?? 1e-14;
   const maxPanels = options.maxPanels ?? 2000;
@@ -115,5 +129,9 @@ export function integrate(
     panels.push(kronrodPanel(f, middle, b));
   }
 
+  if (!Number.isFinite(value)) {
+    const range = `[${points[0]}, ${points[points.length - 1]}]`;
+    throw new RangeError(`f must be finite on ${range}; its integral came out ${value}`);
+  }
   return { value, errorEstimate: error, evaluations: 15 * panels.length };
 }

@@ -202,7 +202,7 @@ test('bad options are RangeErrors naming the option and the value', async () => 
   await rejects(simulate({}, { workers: 0.5 }), /workers .* got 0.5/);
   await rejects(simulate({}, { kind: 'dense' as never }), /kind .* "dense"/);
   await rejects(simulate({ p: 1.5 }), /p must be in \[0, 1\], got 1.5/);
-  await rejects(sweep('L' as never, [1]), /vary must be one of .* got L/);
+  await rejects(sweep('L' as never, [1]), /vary must be one of .* got string "L"/);
   await rejects(simulate({}, { trials: 1 }), /trials must be an integer in \[2, .* got 1/);
   await rejects(sweep('p', []), /values must be a non-empty array of numbers/);
   await rejects(sweep('p', undefined as never), /values must be a non-empty array .* undefined/);
@@ -266,9 +266,9 @@ test('exact invariances on every backend: sigmaV never matters, sigmaA not for p
 
 test('a bad backend gets a RangeError naming the option and the value', async () => {
   for (const [backend, shown] of [
-    ['cuda', '"cuda"'],
+    ['cuda', 'string "cuda"'],
     [42, '42'],
-    [{ name: 'fake' }, '[object Object]'],
+    [{ name: 'fake' }, '{"name":"fake"}'],
   ] as const) {
     let error: Error | undefined;
     await simulate(small, { backend: backend as 'cpu' }).catch((e: Error) => {

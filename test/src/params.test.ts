@@ -2,6 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
 import { DEFAULT_PARAMS, resolveParams } from '../../src/params.js';
+import { describeValue } from '../../src/validate.js';
 
 test('defaults are the paper values and partial sets are merged', () => {
   assert.equal(resolveParams(), { ...DEFAULT_PARAMS });
@@ -12,7 +13,8 @@ test('defaults are the paper values and partial sets are merged', () => {
 const cases: [Record<string, unknown>, RegExp, typeof RangeError | typeof TypeError][] = [
   [{ n: 1 }, /n must be an integer >= 2, got 1/, RangeError],
   [{ n: 2.5 }, /n must be an integer >= 2, got 2.5/, RangeError],
-  [{ n: '20' }, /n must be a number, got "20"/, TypeError],
+  [{ n: '20' }, /n must be a number, got string "20"/, TypeError],
+  [{ n: 10n }, /n must be a number, got bigint 10n/, TypeError],
   [{ L: 0 }, /L must be an integer >= 1, got 0/, RangeError],
   [{ l: -1 }, /l must be an integer >= 0, got -1/, RangeError],
   [{ l: 10 }, /l must be < L \(= 10\), got 10/, RangeError],
@@ -25,7 +27,7 @@ const cases: [Record<string, unknown>, RegExp, typeof RangeError | typeof TypeEr
 ];
 
 for (const [params, message, kind] of cases) {
-  test(`rejects ${JSON.stringify(params)} with a message naming it`, () => {
+  test(`rejects ${describeValue(params)} with a message naming it`, () => {
     assert.throws(
       () => resolveParams(params as never),
       (e: Error) => e instanceof kind && message.test(e.message),
