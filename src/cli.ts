@@ -210,10 +210,8 @@ async function runSim(flags: SimFlags): Promise<void> {
     await startLog(flags.out, files.log, settings, earlier);
 
     const points: SweepPoint[] = earlier.filter((point) => values.includes(point.value));
-    if (earlier.length > 0 && !flags.quiet) {
-      process.stderr.write(
-        `resuming: ${countOf(earlier.length, 'point')} kept from ${files.log}\n`,
-      );
+    if (points.length > 0 && !flags.quiet) {
+      process.stderr.write(`resuming: ${countOf(points.length, 'point')} kept from ${files.log}\n`);
     }
     const showProgress = !flags.quiet && process.stderr.isTTY === true;
     const bar = new SingleBar({
@@ -379,15 +377,35 @@ export function ownMessage(message: string): string {
   return own ? `error: ${own[1]}` : message;
 }
 
+/**
+ * The first flag that appears twice in argv (before a bare --), as in `--n 20 --n 3`, where
+ * Commander would keep the last silently; undefined when none does.
+ */
+function repeatedFlag(argv: readonly string[]): string | undefined {
+  const seen = new Set<string>();
+  for (const token of argv) {
+    if (token === '--') break;
+    if (!token.startsWith('--')) continue;
+    const flag = token.split('=')[0];
+    if (seen.has(flag)) return flag;
+    seen.add(flag);
+  }
+  return undefined;
+}
+
 /** Runs the program on argv and returns the exit status; messages go to stderr. */
 export async function main(argv: readonly string[]): Promise<number> {
   try {
+    const repeated = repeatedFlag(argv);
+    if (repeated) throw new UsageError(`${repeated} is given more than once`);
     await buildProgram().parseAsync(argv as string[], { from: 'user' });
     return 0;
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.exitCode === 0) return 0;
-      if (error.code !== 'commander.help') process.stderr.write(`${ownMessage(error.message)}\n`);
+      // One line: Commander puts "(Did you mean --trials?)" on a second one.
+      const message = ownMessage(error.message).replace(/\s*\n\s*/g, ' ');
+      if (error.code !== 'commander.help') process.stderr.write(`${message}\n`);
       return 2;
     }
     const message = (error as Error).message.split('\n')[0];

@@ -149,8 +149,9 @@ export async function readLoggedPoints(
 
 /**
  * A logged point must be one of this sweep's: its parameters those of the run with the swept
- * one set to its value, every kind of the run present with a mean in [0, 1], the run's trials
- * and seed, and the same parameters.
+ * one set to its value, every kind of the run present with a mean in [0, 1] that is a whole
+ * count of rows, a standard error no larger than values in [0, 1] allow (0.5 / sqrt(trials - 1)),
+ * the run's trials and seed, and the same parameters.
  */
 function isValidPoint(point: SweepPoint, settings: SweepSettings): boolean {
   if (point.param !== settings.vary || !Number.isFinite(point.value)) return false;
@@ -173,6 +174,7 @@ function isValidPoint(point: SweepPoint, settings: SweepSettings): boolean {
       isCountMean(result.mean, settings.trials * expected.n) &&
       typeof result.stdError === 'number' &&
       result.stdError >= 0 &&
+      result.stdError <= 0.5 / Math.sqrt(settings.trials - 1) &&
       result.trials === settings.trials &&
       result.seed === settings.seed &&
       sameParams(result.params)

@@ -149,7 +149,8 @@ test('--resume keeps finished points, drops a cut-off line and runs only the res
   assert.is(log.length, 3);
   assert.is(log[1].point.residual.seconds, kept);
 
-  const mismatch = run([...args, '--resume', '--trials', '500']);
+  const otherTrials = args.map((arg) => (arg === '400' ? '500' : arg));
+  const mismatch = run([...otherTrials, '--resume']);
   assert.is(mismatch.status, 2);
   assert.match(mismatch.stderr, /--resume: .*sweep-eps.jsonl was made with trials 400, not 500/);
 });
@@ -203,11 +204,14 @@ test('--resume refuses a log whose points are corrupt or repeated, naming the li
   otherSeed.point.plain.seed = 5;
   const noCount = JSON.parse(lines[1]);
   noCount.point.residual.mean = 0.0123457; // not a whole count over 200 trials of 4 rows
+  const wideError = JSON.parse(lines[1]);
+  wideError.point.plain.stdError = 0.5; // values in [0, 1] allow at most 0.5 / sqrt(199)
   for (const log of [
     [lines[0], JSON.stringify(broken)],
     [lines[0], lines[1], JSON.stringify(moved)],
     [lines[0], JSON.stringify(otherSeed)],
     [lines[0], JSON.stringify(noCount)],
+    [lines[0], JSON.stringify(wideError)],
   ]) {
     writeFileSync(logPath, `${log.join('\n')}\n`);
     const resumed = run([...args, '--resume']);
@@ -324,6 +328,9 @@ const badInputs: [string[], RegExp][] = [
   [['--workers', '0'], /--workers.*'0'/],
   [['--seed', '-1'], /--seed.*'-1'/],
   [['--frobnicate'], /unknown option '--frobnicate'/],
+  [['--trails', '200'], /^error: unknown option '--trails' \(Did you mean --trials\?\)\n$/],
+  [['--n', '20', '--n', '3'], /^error: --n is given more than once\n$/],
+  [['--vary=n', '--vary', 'p'], /^error: --vary is given more than once\n$/],
   [['--vary', 'n', '--values', '0x10'], /--values must be numbers .*'0x10'/],
   [['--values', '0.5,0.5,0.6'], /--values must not repeat a value, got '0.5,0.5,0.6'/],
   [['--out', ''], /--out must name a folder, got ''/],
@@ -333,7 +340,8 @@ const badInputs: [string[], RegExp][] = [
 
 for (const [args, pattern] of badInputs) {
   test(`bad input ${args.join(' ')} exits 2 with one line naming it`, () => {
-    const { status, stderr, stdout } = run(['sim', '--trials', '100', '--quiet', ...args]);
+    const trials = args.includes('--trials') ? [] : ['--trials', '100'];
+    const { status, stderr, stdout } = run(['sim', ...trials, '--quiet', ...args]);
     assert.is(status, 2);
     assert.is(stdout, '');
     assert.is(stderr.trim().split('\n').length, 1, stderr);
