@@ -12,6 +12,7 @@ import { availableParallelism } from 'node:os';
 import { SingleBar } from 'cli-progress';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 
+import { setInterruptOutcome } from './interrupt.js';
 import { DEFAULT_PARAMS, type ModelParams, resolveParams } from './params.js';
 import {
   FLAG_OF,
@@ -181,32 +182,26 @@ async function runSim(flags: SimFlags): Promise<void> {
 
   const kinds: NetKind[] = flags.kind === 'both' ? ['residual', 'plain'] : [flags.kind];
   const settings: SweepSettings = { vary, params, trials: flags.trials, seed: flags.seed, kinds };
-  const curves = theoryCurves(vary, values, params);
-  let backend: Awaited<ReturnType<typeof createBackend>>;
+  const files = sweepFiles(flags.out, vary);
+  // The points in the log once it has been read; before that an interrupt has changed nothing.
+  let finished: number | undefined;
+  setInterruptOutcome(() =>
+    finished === undefined
+      ? `before the sweep began; nothing in ${flags.out} was changed`
+      : `${countOf(finished, 'finished point')} in ${files.log}; ` +
+        'run the same command with --resume to compute the rest',
+  );
+  let backend: Awaited<ReturnType<typeof createBackend>> | undefined;
   try {
-    backend = await createBackend(flags.backend, flags.workers);
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  let finished = 0;
-  let onInterrupt: ((signal?: NodeJS.Signals) => void) | undefined;
-  try {
-    const files = sweepFiles(flags.out, vary);
+    const curves = theoryCurves(vary, values, params);
+    try {
+      backend = await createBackend(flags.backend, flags.workers);
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
     const earlier = flags.resume ? await readLoggedPoints(files.log, settings) : [];
     const done = new Set(earlier.map((point) => point.value));
-    // Set before the log is rewritten, which keeps the earlier points through an interrupt.
     finished = earlier.length;
-    onInterrupt = (signal?: NodeJS.Signals): void => {
-      // On a terminal the line starts below the progress bar.
-      process.stderr.write(
-        `${process.stderr.isTTY ? '\n' : ''}interrupted: ` +
-          `${countOf(finished, 'finished point')} in ${files.log}; ` +
-          'run the same command with --resume to compute the rest\n',
-      );
-      process.exit(signal === 'SIGTERM' ? 143 : 130);
-    };
-    process.once('SIGINT', onInterrupt);
-    process.once('SIGTERM', onInterrupt);
     await startLog(flags.out, files.log, settings, earlier);
 
     const points: SweepPoint[] = earlier.filter((point) => values.includes(point.value));
@@ -239,7 +234,7 @@ async function runSim(flags: SimFlags): Promise<void> {
       onPoint: async (point) => {
         points.push(point);
         await logPoint(files.log, point);
-        finished++;
+        finished = (finished ?? 0) + 1;
         points.sort((a, b) => values.indexOf(a.value) - values.indexOf(b.value));
         plotFailure = await writeSummaries(flags.out, points, settings, curves);
       },
@@ -265,11 +260,8 @@ async function runSim(flags: SimFlags): Promise<void> {
       process.stderr.write(`ran on ${backend.name}; wrote ${files.log}, ${written}\n`);
     }
   } finally {
-    if (onInterrupt) {
-      process.off('SIGINT', onInterrupt);
-      process.off('SIGTERM', onInterrupt);
-    }
-    await backend.close();
+    setInterruptOutcome();
+    await backend?.close();
   }
 }
 

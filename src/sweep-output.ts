@@ -3,8 +3,8 @@
  * point finishes (the record that `--resume` reads back), a CSV file and an SVG plot of the
  * simulated points with error bars over the closed-form curves.
  */
-import { statSync } from 'node:fs';
-import { appendFile, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { renameSync, statSync, writeFileSync } from 'node:fs';
+import { appendFile, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import Table from 'cli-table3';
@@ -234,8 +234,9 @@ export async function startLog(
     if (isFolder(path)) throw new UsageError(`--out: ${path} is a folder, not a file`);
   }
   try {
-    await writeFile(temporary, records.map((record) => `${JSON.stringify(record)}\n`).join(''));
-    await rename(temporary, logPath);
+    // Synchronous, so that an interrupt's handler runs before or after, never between.
+    writeFileSync(temporary, records.map((record) => `${JSON.stringify(record)}\n`).join(''));
+    renameSync(temporary, logPath);
     await Promise.all([rm(csv, { force: true }), rm(svg, { force: true })]);
   } catch (error) {
     await rm(temporary, { force: true });

@@ -286,6 +286,22 @@ test('a fixed value of the swept parameter is noted as unused', () => {
   assert.not.match(run(args).stderr, /note:/);
 });
 
+test('an interrupt before any sweep has begun says that nothing was changed', async () => {
+  // What bin.js sets first, before it loads the rest, in a child that says when it is set.
+  const interrupt = fileURLToPath(new URL('../../src/interrupt.js', import.meta.url));
+  const script =
+    `const { handleInterrupts } = await import(${JSON.stringify(interrupt)});` +
+    "handleInterrupts(); console.log('ready'); setInterval(() => {}, 1000);";
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script]);
+  let stderr = '';
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  await new Promise((resolve) => child.stdout.once('data', resolve));
+  child.kill('SIGTERM');
+  const code = await new Promise((resolve) => child.on('exit', (exitCode) => resolve(exitCode)));
+  assert.is(code, 143);
+  assert.is(stderr, 'interrupted: before the sweep began; nothing was changed\n');
+});
+
 test('--version prints the package version', () => {
   const { version } = JSON.parse(
     readFileSync(fileURLToPath(new URL('../../../package.json', import.meta.url)), 'utf8'),
