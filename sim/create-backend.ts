@@ -20,12 +20,12 @@ export const BACKEND_NAMES: readonly BackendName[] = ['cpu', 'gpu', 'auto'];
 /**
  * Checks a backend name, e.g. from the command line.
  *
- * @throws RangeError naming --backend and the value
+ * @throws RangeError naming the backend option and the value
  */
 export function checkBackendName(name: unknown): BackendName {
   if (!BACKEND_NAMES.includes(name as BackendName)) {
     const known = BACKEND_NAMES.join(', ');
-    throw new RangeError(`--backend must be one of ${known}, got ${JSON.stringify(name)}`);
+    throw new RangeError(`backend must be one of ${known}, got ${JSON.stringify(name)}`);
   }
   return name as BackendName;
 }
@@ -51,7 +51,7 @@ export function gpuStatus(loader: () => GpuJsModule = loadGpuJs): GlStatus {
  *
  * @param workers - worker threads of the CPU pool, or the GPU backend's drawing threads
  * @param loader - loads gpu.js (tests pass one that fails)
- * @throws RangeError for an unknown name; Error with one line naming --backend and what is
+ * @throws RangeError for an unknown name; Error with one line naming the backend and what is
  *   missing (and how to get it) when 'gpu' cannot run here
  */
 export async function createBackend(
@@ -65,7 +65,7 @@ export async function createBackend(
   const status = gpuStatus(loader);
   const useGpu = status.available && (name === 'gpu' || !status.software);
   if (name === 'gpu' && !useGpu) {
-    throw new Error(`--backend gpu cannot run here: ${status.missing}; use --backend cpu or auto`);
+    throw new Error(`backend gpu cannot run here: ${status.missing}; use backend cpu or auto`);
   }
   if (!useGpu) return new CpuWorkerPool(workers);
   /* c8 ignore next 2: needs a GL context, which CI machines do not have */

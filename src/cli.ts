@@ -197,7 +197,9 @@ async function runSim(flags: SimFlags): Promise<void> {
     try {
       backend = await createBackend(flags.backend, flags.workers);
     } catch (error) {
-      throw new UsageError((error as Error).message);
+      // The library's "backend gpu cannot run here ...; use backend cpu" names the flag here.
+      const message = (error as Error).message.replace(/(^|use )backend /g, '$1--backend ');
+      throw new UsageError(message);
     }
     const earlier = flags.resume ? await readLoggedPoints(files.log, settings) : [];
     const done = new Set(earlier.map((point) => point.value));

@@ -21,14 +21,14 @@ const rejection = async (promise: Promise<unknown>): Promise<Error> => {
   throw new Error('expected a rejection');
 };
 
-test('names are cpu, gpu, auto; others get a one-line RangeError naming --backend', () => {
+test('names are cpu, gpu, auto; others get a one-line RangeError naming the option', () => {
   assert.equal([...BACKEND_NAMES], ['cpu', 'gpu', 'auto']);
   for (const name of BACKEND_NAMES) assert.is(checkBackendName(name), name);
   assert.throws(
     () => checkBackendName('cuda'),
     (error: Error) =>
       error instanceof RangeError &&
-      error.message === '--backend must be one of cpu, gpu, auto, got "cuda"',
+      error.message === 'backend must be one of cpu, gpu, auto, got "cuda"',
   );
   assert.throws(() => checkBackendName(undefined), /got undefined/);
 });
@@ -41,11 +41,11 @@ test('cpu is the worker pool', async () => {
   assert.instance(error, RangeError);
 });
 
-test('gpu without gpu.js fails with one line naming --backend and how to install it', async () => {
+test('gpu without gpu.js fails with one line naming the backend and how to install it', async () => {
   assert.is(gpuStatus(withoutGpuJs).available, false);
   const error = await rejection(createBackend('gpu', 1, withoutGpuJs));
-  assert.match(error.message, /^--backend gpu cannot run here: gpu\.js is not installed/);
-  assert.match(error.message, /npm install gpu\.js; use --backend cpu or auto$/);
+  assert.match(error.message, /^backend gpu cannot run here: gpu\.js is not installed/);
+  assert.match(error.message, /npm install gpu\.js; use backend cpu or auto$/);
   assert.not.match(error.message, /\n/);
 });
 
@@ -57,8 +57,8 @@ test('gpu runs GL kernels where GL exists, else fails saying what is missing', a
     await backend.close();
   } else {
     const error = await rejection(createBackend('gpu', 1));
-    const advice = 'use --backend cpu or auto';
-    assert.is(error.message, `--backend gpu cannot run here: ${status.missing}; ${advice}`);
+    const advice = 'use backend cpu or auto';
+    assert.is(error.message, `backend gpu cannot run here: ${status.missing}; ${advice}`);
   }
 });
 

@@ -292,7 +292,7 @@ test("backend 'gpu' runs where GL exists and otherwise fails with one line", asy
     await run.catch((error: Error) => {
       message = error.message;
     });
-    assert.match(message, /^--backend gpu cannot run here: /);
+    assert.match(message, /^backend gpu cannot run here: /);
   }
 });
 
