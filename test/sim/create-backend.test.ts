@@ -41,7 +41,7 @@ test('cpu is the worker pool', async () => {
   assert.instance(error, RangeError);
 });
 
-test('gpu without gpu.js fails with one line naming the backend and how to install it', async () => {
+test('gpu without gpu.js fails in one line naming the backend and how to install it', async () => {
   assert.is(gpuStatus(withoutGpuJs).available, false);
   const error = await rejection(createBackend('gpu', 1, withoutGpuJs));
   assert.match(error.message, /^backend gpu cannot run here: gpu\.js is not installed/);

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
+import { rejectsWith } from '../rejects.js';
 import type { SimulationBackend } from '../../sim/backend.js';
 import { gpuStatus } from '../../sim/create-backend.js';
 import { GpuBackend } from '../../sim/gpu-backend.js';
@@ -172,15 +173,8 @@ test('progress reaches the total trials', async () => {
 });
 
 test('misspelt options and non-number counts are TypeErrors naming them', async () => {
-  const typeError = async (promise: Promise<unknown>, pattern: RegExp) => {
-    try {
-      await promise;
-      assert.unreachable('should have thrown');
-    } catch (error) {
-      assert.instance(error, TypeError);
-      assert.match((error as Error).message, pattern);
-    }
-  };
+  const typeError = (promise: Promise<unknown>, pattern: RegExp) =>
+    rejectsWith(promise, TypeError, pattern);
   await typeError(simulate({}, { trails: 100 } as never), /unknown option trails; known: kind/);
   await typeError(sweep('p', [0.5], {}, { kind: 'plain' } as never), /unknown option kind;/);
   await typeError(simulate({}, { trials: '100' } as never), /trials must be a number, got string/);
@@ -188,15 +182,8 @@ test('misspelt options and non-number counts are TypeErrors naming them', async 
 });
 
 test('bad options are RangeErrors naming the option and the value', async () => {
-  const rejects = async (promise: Promise<unknown>, pattern: RegExp) => {
-    try {
-      await promise;
-      assert.unreachable('should have thrown');
-    } catch (error) {
-      assert.instance(error, RangeError);
-      assert.match((error as Error).message, pattern);
-    }
-  };
+  const rejects = (promise: Promise<unknown>, pattern: RegExp) =>
+    rejectsWith(promise, RangeError, pattern);
   await rejects(simulate({}, { trials: 0 }), /trials must be an integer .* got 0/);
   await rejects(simulate({}, { seed: -1 }), /seed .* got -1/);
   await rejects(simulate({}, { workers: 0.5 }), /workers .* got 0.5/);

@@ -108,7 +108,7 @@ test('the plot draws each simulated kind and each curve, without NaN', async () 
   }
 });
 
-test('values no axis can hold (subnormal) give a reason and no plot; the CSV is written', async () => {
+test('values no axis can hold (subnormal) give a reason, no plot and the CSV', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'rns-plot-'));
   const settings: SweepSettings = {
     vary: 'sigmaV',

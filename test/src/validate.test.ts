@@ -18,20 +18,11 @@ import {
   sweep,
 } from '../../src/index.js';
 import { checkCallback, checkFinite, checkOptions, describeValue } from '../../src/validate.js';
+import { rejectsWith } from '../rejects.js';
 
 /** Asserts that `run` throws an error of `kind` whose message matches `pattern`. */
 function throwsNamed(run: () => unknown, kind: typeof TypeError, pattern: RegExp): void {
   assert.throws(run, (error: Error) => error instanceof kind && pattern.test(error.message));
-}
-
-async function rejectsNamed(promise: Promise<unknown>, kind: typeof TypeError, pattern: RegExp) {
-  try {
-    await promise;
-    assert.unreachable('should have failed');
-  } catch (error) {
-    assert.instance(error, kind);
-    assert.match((error as Error).message, pattern);
-  }
 }
 
 test('describeValue shows each kind of value with its type where it matters', () => {
@@ -101,17 +92,17 @@ test('integrate refuses a bad integrand, bad panel edges and a non-finite integr
 });
 
 test('simulate and sweep refuse callbacks that are not functions before any work', async () => {
-  await rejectsNamed(
+  await rejectsWith(
     simulate({}, { trials: 100, onProgress: 5 as never }),
     TypeError,
     /^onProgress must be a function, got 5$/,
   );
-  await rejectsNamed(
+  await rejectsWith(
     sweep('p', [0.5], {}, { onPoint: 1 as never }),
     TypeError,
     /^onPoint must be a function, got 1$/,
   );
-  await rejectsNamed(sweep('p', [0.5], {}, { skip: 'x' as never }), TypeError, /^skip must be/);
+  await rejectsWith(sweep('p', [0.5], {}, { skip: 'x' as never }), TypeError, /^skip must be/);
 });
 
 test.run();
