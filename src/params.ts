@@ -8,7 +8,7 @@
  * diagonal with i.i.d. N(0, sigmaV^2) entries.
  */
 
-import { checkFinite, describeValue } from './validate.js';
+import { checkFinite, checkInteger, checkProbability, describeValue } from './validate.js';
 
 /** Parameters of the random-matrix model. */
 export interface ModelParams {
@@ -44,14 +44,6 @@ export const PARAM_NAMES = ['n', 'L', 'l', 'p', 'eps', 'sigmaA', 'sigmaV'] as co
 
 export type ParamName = (typeof PARAM_NAMES)[number];
 
-function checkInteger(name: string, value: unknown, min: number): number {
-  const x = checkFinite(name, value);
-  if (!Number.isInteger(x) || x < min) {
-    throw new RangeError(`${name} must be an integer >= ${min}, got ${x}`);
-  }
-  return x;
-}
-
 /**
  * Fills the defaults into a partial parameter set and validates every value.
  *
@@ -75,10 +67,7 @@ export function resolveParams(partial: Partial<ModelParams> = {}): ModelParams {
   if (l >= L) {
     throw new RangeError(`l must be < L (= ${L}), got ${l}`);
   }
-  const p = checkFinite('p', merged.p);
-  if (p < 0 || p > 1) {
-    throw new RangeError(`p must be in [0, 1], got ${p}`);
-  }
+  const p = checkProbability('p', merged.p);
   const eps = checkFinite('eps', merged.eps);
   if (eps < 0) {
     throw new RangeError(`eps must be >= 0, got ${eps}`);

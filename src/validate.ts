@@ -54,6 +54,43 @@ export function checkFinite(name: string, value: unknown): number {
 }
 
 /**
+ * An integer no smaller than `min`.
+ *
+ * @throws TypeError when `value` is not a number; RangeError otherwise outside the domain
+ */
+export function checkInteger(name: string, value: unknown, min: number): number {
+  const x = checkFinite(name, value);
+  if (!Number.isInteger(x) || x < min) {
+    throw new RangeError(`${name} must be an integer >= ${min}, got ${x}`);
+  }
+  return x;
+}
+
+/**
+ * A probability, in [0, 1].
+ *
+ * @throws TypeError when `value` is not a number; RangeError otherwise outside [0, 1]
+ */
+export function checkProbability(name: string, value: unknown): number {
+  const x = checkFinite(name, value);
+  if (x < 0 || x > 1) throw new RangeError(`${name} must be in [0, 1], got ${x}`);
+  return x;
+}
+
+/**
+ * A finite number above 0, such as the exponent c of the logistic approximation.
+ *
+ * @throws TypeError when `value` is not a number; RangeError when it is not finite and > 0
+ */
+export function checkPositive(name: string, value: unknown): number {
+  checkNumberType(name, value);
+  if (!(Number.isFinite(value) && value > 0)) {
+    throw new RangeError(`${name} must be a finite number > 0, got ${value}`);
+  }
+  return value;
+}
+
+/**
  * An options object whose keys are all in `known`, so that a misspelt option is an error
  * rather than silently ignored. Returns it.
  *

@@ -3,7 +3,7 @@
  * diagonal path a mask has broken: the dominance probability of one among m + 1 exchangeable
  * Gaussian flows, and the binomial law of how many units a mask keeps.
  */
-import { checkFinite } from '../src/validate.js';
+import { checkInteger, checkProbability } from '../src/validate.js';
 
 /**
  * h(m) for m = 0..maxM, where h(m) is the probability that g0 v0 beats the sum of m other flows,
@@ -21,9 +21,7 @@ import { checkFinite } from '../src/validate.js';
  * quadrature of the angle density the error is below 1e-14 for m <= 10^4.
  */
 export function equalFlowDominanceTable(maxM: number): Float64Array {
-  if (!Number.isInteger(checkFinite('maxM', maxM)) || maxM < 0) {
-    throw new RangeError(`maxM must be an integer >= 0, got ${maxM}`);
-  }
+  checkInteger('maxM', maxM, 0);
   const table = new Float64Array(maxM + 1);
   table[0] = 1;
   let iPrev = (Math.PI * Math.PI) / 8;
@@ -64,10 +62,8 @@ const WINDOW_SDS = 13;
  * scaled to sum to 1 (the summed logs drift by up to 1e-12 relative at N = 10^4).
  */
 export function binomialWindow(trials: number, p: number): BinomialWindow {
-  if (!Number.isInteger(checkFinite('trials', trials)) || trials < 0) {
-    throw new RangeError(`trials must be an integer >= 0, got ${trials}`);
-  }
-  if (checkFinite('p', p) < 0 || p > 1) throw new RangeError(`p must be in [0, 1], got ${p}`);
+  checkInteger('trials', trials, 0);
+  checkProbability('p', p);
   if (p <= 0 || trials === 0) return { first: 0, mass: Float64Array.of(1) };
   if (p >= 1) return { first: trials, mass: Float64Array.of(1) };
 

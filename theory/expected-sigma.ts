@@ -4,7 +4,13 @@
  * and the corrected form of theory/corrected-sigma.ts. Plain nets: theory/plain-sigma.ts.
  */
 import { type ModelParams, resolveParams } from '../src/params.js';
-import { checkFinite, checkOptions, describeValue } from '../src/validate.js';
+import {
+  checkInteger,
+  checkOptions,
+  checkPositive,
+  checkProbability,
+  describeValue,
+} from '../src/validate.js';
 import { correctedSigmaTerms } from './corrected-sigma.js';
 
 /**
@@ -34,10 +40,8 @@ export interface ExpectedSigmaOptions {
  * p = 1 (where it equals k) needs no limit.
  */
 export function effectivePathCount(p: number, k: number): number {
-  if (checkFinite('p', p) < 0 || p > 1) throw new RangeError(`p must be in [0, 1], got ${p}`);
-  if (!Number.isInteger(checkFinite('k', k)) || k < 1) {
-    throw new RangeError(`k must be an integer >= 1, got ${k}`);
-  }
+  checkProbability('p', p);
+  checkInteger('k', k, 1);
   let sum = 0;
   let power = 1;
   for (let j = 0; j < k; j++) {
@@ -99,7 +103,7 @@ export function expectedSigma(
     const got = describeValue(form);
     throw new RangeError(`form must be one of ${SIGMA_FORMS.join(', ')}, got ${got}`);
   }
-  if (checkFinite('c', c) <= 0) throw new RangeError(`c must be a finite number > 0, got ${c}`);
+  checkPositive('c', c);
 
   if (form === 'corrected') return correctedSigmaTerms(resolved).total;
 

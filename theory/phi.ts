@@ -4,7 +4,7 @@
  */
 import erf from '@stdlib/math-base-special-erf';
 
-import { checkFinite, checkNumberType, checkOptions } from '../src/validate.js';
+import { checkNumberType, checkOptions, checkPositive } from '../src/validate.js';
 import { integrate } from './quadrature.js';
 
 /** 1 / sqrt(2 pi): the peak of the standard normal density. */
@@ -78,7 +78,7 @@ export function phiExact(r: number): number {
  */
 export function phiLogistic(r: number, c = 1.2): number {
   checkRatio(r);
-  if (checkFinite('c', c) <= 0) throw new RangeError(`c must be a finite number > 0, got ${c}`);
+  checkPositive('c', c);
   if (r === 0) return 0;
   return 1 / (1 + Math.pow(r, -c));
 }
